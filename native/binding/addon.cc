@@ -1,0 +1,60 @@
+// The addon's entry point: exports every function registered with POSAPL_EXPORT, each
+// wrapped so that no C++ exception escapes as a crash.
+#include <napi.h>
+
+#include <new>
+#include <stdexcept>
+
+#include "args.h"
+#include "posapl/cpu_features.h"
+#include "posapl/threadpool.h"
+#include "registry.h"
+
+namespace posapl::binding {
+
+std::vector<Export>& exports_list() {
+  static std::vector<Export> list;
+  return list;
+}
+
+static Napi::Value call_guarded(const Napi::CallbackInfo& info) {
+  auto method = reinterpret_cast<Method>(info.Data());
+  try {
+    return method(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw_error(info.Env(), "POSAPL_OOM", "posapl: out of memory");
+  } catch (const std::exception& e) {
+    throw_error(info.Env(), "POSAPL_INTERNAL", std::string("posapl: ") + e.what());
+  }
+}
+
+// addon.info(): what this binary is and how it will run.
+static Napi::Value Info(const Napi::CallbackInfo& info) {
+  Args args(info, "info", 0);
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("isa", isa_name(cpu_isa()));
+  o.Set("threads", num_threads());
+#ifdef POSAPL_WITH_CUDA
+  o.Set("cuda", true);
+#else
+  o.Set("cuda", false);
+#endif
+  return o;
+}
+POSAPL_EXPORT("info", Info);
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  for (const Export& e : exports_list())
+    exports.Set(e.name, Napi::Function::New(env, call_guarded, e.name, reinterpret_cast<void*>(e.method)));
+  return exports;
+}
+
+}  // namespace posapl::binding
+
+static Napi::Object InitPosapl(Napi::Env env, Napi::Object exports) {
+  return posapl::binding::Init(env, exports);
+}
+
+NODE_API_MODULE(posapl, InitPosapl)

@@ -1,0 +1,188 @@
+#include "args.h"
+
+#include <cmath>
+
+namespace posapl::binding {
+
+void throw_error(Napi::Env env, const char* code, const std::string& message) {
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, code));
+  throw error;
+}
+
+Args::Args(const Napi::CallbackInfo& info, const char* op, size_t count) : info_(info), op_(op) {
+  if (info.Length() != count)
+    fail("POSAPL_ARGS", "Expected " + std::to_string(count) + " arguments but received " +
+                            std::to_string(info.Length()));
+}
+
+void Args::fail(const char* code, const std::string& message) const {
+  throw_error(info_.Env(), code, std::string("posapl.") + op_ + ": " + message);
+}
+
+static const char* typed_array_name(napi_typedarray_type t) {
+  switch (t) {
+    case napi_int8_array: return "Int8Array";
+    case napi_uint8_array: return "Uint8Array";
+    case napi_uint8_clamped_array: return "Uint8ClampedArray";
+    case napi_int16_array: return "Int16Array";
+    case napi_uint16_array: return "Uint16Array";
+    case napi_int32_array: return "Int32Array";
+    case napi_uint32_array: return "Uint32Array";
+    case napi_float32_array: return "Float32Array";
+    case napi_float64_array: return "Float64Array";
+    case napi_bigint64_array: return "BigInt64Array";
+    case napi_biguint64_array: return "BigUint64Array";
+    default: return "TypedArray";
+  }
+}
+
+std::string Args::describe(const Napi::Value& v) const {
+  if (v.IsTypedArray()) {
+    Napi::TypedArray t = v.As<Napi::TypedArray>();
+    return std::string(typed_array_name(t.TypedArrayType())) + " of length " +
+           std::to_string(t.ElementLength());
+  }
+  if (v.IsNull()) return "null";
+  if (v.IsUndefined()) return "undefined";
+  if (v.IsNumber()) {
+    double d = v.As<Napi::Number>().DoubleValue();
+    std::string s = std::to_string(d);
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 1e15) s = std::to_string(static_cast<int64_t>(d));
+    return s + " of type number";
+  }
+  if (v.IsBoolean()) return std::string(v.As<Napi::Boolean>().Value() ? "true" : "false") + " of type boolean";
+  if (v.IsString()) return "a string";
+  if (v.IsArray()) return "an Array";
+  if (v.IsFunction()) return "a function";
+  return "a value of type object";
+}
+
+void* Args::typed(size_t i, const char* name, napi_typedarray_type type, const char* type_name,
+                  int64_t length, bool nullable, bool output) {
+  Napi::Value v = info_[i];
+  if (nullable && (v.IsNull() || v.IsUndefined())) return nullptr;
+  const std::string want = std::string("Expected ") + (nullable ? "null or " : "") + type_name +
+                           " of length " + std::to_string(length) + " for " + name + " but received ";
+  if (!v.IsTypedArray()) fail("POSAPL_TYPE", want + describe(v));
+  Napi::TypedArray t = v.As<Napi::TypedArray>();
+  if (t.TypedArrayType() != type) fail("POSAPL_TYPE", want + describe(v));
+  if (static_cast<int64_t>(t.ElementLength()) != length) fail("POSAPL_SHAPE", want + describe(v));
+  Napi::ArrayBuffer buffer = t.ArrayBuffer();
+  uint8_t* base = static_cast<uint8_t*>(buffer.Data());
+  if (base == nullptr && length > 0) fail("POSAPL_TYPE", want + "a detached array");
+  uint8_t* begin = base + t.ByteOffset();
+  spans_.push_back({name, begin, begin + t.ByteLength(), output});
+  return begin;
+}
+
+const float* Args::f32_in(size_t i, const char* name, int64_t length) {
+  return static_cast<const float*>(typed(i, name, napi_float32_array, "Float32Array", length, false, false));
+}
+float* Args::f32_out(size_t i, const char* name, int64_t length) {
+  return static_cast<float*>(typed(i, name, napi_float32_array, "Float32Array", length, false, true));
+}
+const float* Args::f32_in_or_null(size_t i, const char* name, int64_t length) {
+  return static_cast<const float*>(typed(i, name, napi_float32_array, "Float32Array", length, true, false));
+}
+float* Args::f32_out_or_null(size_t i, const char* name, int64_t length) {
+  return static_cast<float*>(typed(i, name, napi_float32_array, "Float32Array", length, true, true));
+}
+const int32_t* Args::i32_in(size_t i, const char* name, int64_t length) {
+  return static_cast<const int32_t*>(typed(i, name, napi_int32_array, "Int32Array", length, false, false));
+}
+
+int64_t Args::integer(size_t i, const char* name, int64_t lo, int64_t hi) {
+  Napi::Value v = info_[i];
+  const std::string want = std::string("Expected integer in [") + std::to_string(lo) + ", " +
+                           std::to_string(hi) + "] for " + name + " but received ";
+  if (!v.IsNumber()) fail("POSAPL_TYPE", want + describe(v));
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || d != std::floor(d) || d < static_cast<double>(lo) || d > static_cast<double>(hi))
+    fail("POSAPL_SHAPE", want + describe(v));
+  return static_cast<int64_t>(d);
+}
+
+int64_t Args::dim(size_t i, const char* name) { return integer(i, name, 1, 2147483647LL); }
+
+bool Args::flag(size_t i, const char* name) {
+  Napi::Value v = info_[i];
+  if (!v.IsBoolean()) fail("POSAPL_TYPE", std::string("Expected boolean for ") + name + " but received " + describe(v));
+  return v.As<Napi::Boolean>().Value();
+}
+
+double Args::number(size_t i, const char* name) {
+  Napi::Value v = info_[i];
+  if (!v.IsNumber() || !std::isfinite(v.As<Napi::Number>().DoubleValue()))
+    fail("POSAPL_TYPE", std::string("Expected finite number for ") + name + " but received " + describe(v));
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+std::vector<float*> Args::f32_list_out(size_t i, const char* name, std::vector<int64_t>* lengths) {
+  Napi::Value v = info_[i];
+  if (!v.IsArray()) fail("POSAPL_TYPE", std::string("Expected Array of Float32Array for ") + name + " but received " + describe(v));
+  Napi::Array arr = v.As<Napi::Array>();
+  const uint32_t n = arr.Length();
+  if (!lengths->empty() && lengths->size() != n)
+    fail("POSAPL_SHAPE", std::string("Expected ") + std::to_string(lengths->size()) + " arrays in " + name +
+                             " but received " + std::to_string(n));
+  std::vector<float*> out;
+  for (uint32_t k = 0; k < n; ++k) {
+    Napi::Value e = arr.Get(k);
+    const std::string label = std::string(name) + "[" + std::to_string(k) + "]";
+    if (!e.IsTypedArray() || e.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      fail("POSAPL_TYPE", "Expected Float32Array for " + label + " but received " + describe(e));
+    Napi::TypedArray t = e.As<Napi::TypedArray>();
+    int64_t len = static_cast<int64_t>(t.ElementLength());
+    if (lengths->empty() || lengths->size() <= k) {
+      if (len < 1) fail("POSAPL_SHAPE", "Expected non-empty Float32Array for " + label + " but received " + describe(e));
+    } else if ((*lengths)[k] != len) {
+      fail("POSAPL_SHAPE", "Expected Float32Array of length " + std::to_string((*lengths)[k]) + " for " + label +
+                               " but received " + describe(e));
+    }
+    uint8_t* begin = static_cast<uint8_t*>(t.ArrayBuffer().Data()) + t.ByteOffset();
+    if (t.ArrayBuffer().Data() == nullptr) fail("POSAPL_TYPE", "Expected Float32Array for " + label + " but received a detached array");
+    // Names of list entries must outlive this call for finish(); keep them in a stable store.
+    labels_.push_back(label);
+    out.push_back(reinterpret_cast<float*>(begin));
+    spans_.push_back({nullptr, begin, begin + t.ByteLength(), true});
+    list_label_index_.push_back({spans_.size() - 1, labels_.size() - 1});
+  }
+  if (lengths->empty()) {
+    for (uint32_t k = 0; k < n; ++k) lengths->push_back(arr.Get(k).As<Napi::TypedArray>().ElementLength());
+  }
+  return out;
+}
+
+int64_t Args::size(std::initializer_list<int64_t> dims, const char* what) {
+  const int64_t limit = int64_t{1} << 40;
+  int64_t total = 1;
+  for (int64_t d : dims) {
+    if (d < 0 || (d > 0 && total > limit / d))
+      fail("POSAPL_SHAPE", std::string("The shapes make ") + what + " too large");
+    total *= d;
+  }
+  return total;
+}
+
+void Args::finish() {
+  for (size_t a = 0; a < spans_.size(); ++a) {
+    if (!spans_[a].output) continue;
+    for (size_t b = 0; b < spans_.size(); ++b) {
+      if (a == b) continue;
+      const Span& x = spans_[a];
+      const Span& y = spans_[b];
+      if (x.begin < y.end && y.begin < x.end && x.begin != x.end && y.begin != y.end)
+        fail("POSAPL_ALIAS", "Expected " + span_name(a) + " not to share memory with " + span_name(b));
+    }
+  }
+}
+
+std::string Args::span_name(size_t index) const {
+  if (spans_[index].name != nullptr) return spans_[index].name;
+  for (const auto& p : list_label_index_)
+    if (p.first == index) return labels_[p.second];
+  return "an argument";
+}
+
+}  // namespace posapl::binding

@@ -1,0 +1,75 @@
+// Argument validation at the native boundary. Every exported function reads its arguments
+// through Args, which checks count, kind, typed-array length against the shapes, dimension
+// ranges and output aliasing, and throws a JS Error with a `code` naming the argument:
+//   POSAPL_ARGS   wrong number of arguments
+//   POSAPL_TYPE   wrong kind of value (e.g. Float64Array where Float32Array is needed)
+//   POSAPL_SHAPE  a length that does not match the shapes, or a dimension out of range
+//   POSAPL_ALIAS  an output that overlaps another argument's memory
+// Nothing past the checks can fault on user input.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace posapl::binding {
+
+[[noreturn]] void throw_error(Napi::Env env, const char* code, const std::string& message);
+
+class Args {
+ public:
+  // `op` names the function in messages; `count` is the exact number of arguments.
+  Args(const Napi::CallbackInfo& info, const char* op, size_t count);
+
+  // Typed arrays of exactly `length` elements. Outputs are checked against every other
+  // array argument for overlap when finish() runs.
+  const float* f32_in(size_t i, const char* name, int64_t length);
+  float* f32_out(size_t i, const char* name, int64_t length);
+  // null or undefined gives nullptr.
+  const float* f32_in_or_null(size_t i, const char* name, int64_t length);
+  float* f32_out_or_null(size_t i, const char* name, int64_t length);
+  const int32_t* i32_in(size_t i, const char* name, int64_t length);
+
+  // Integer in [1, 2^31 - 1].
+  int64_t dim(size_t i, const char* name);
+  // Integer in [lo, hi].
+  int64_t integer(size_t i, const char* name, int64_t lo, int64_t hi);
+  bool flag(size_t i, const char* name);
+  // A finite number.
+  double number(size_t i, const char* name);
+  // An array of Float32Array, each as long as the matching entry of `lengths` (or, when
+  // lengths is empty, any positive length); used by multi-tensor ops such as AdamW.
+  std::vector<float*> f32_list_out(size_t i, const char* name, std::vector<int64_t>* lengths);
+
+  // Product of dimensions, checked against overflow (limit 2^40 elements).
+  int64_t size(std::initializer_list<int64_t> dims, const char* what);
+
+  // Rejects overlapping outputs; call after reading every argument.
+  void finish();
+
+  Napi::Env env() const { return info_.Env(); }
+  [[noreturn]] void fail(const char* code, const std::string& message) const;
+
+ private:
+  struct Span {
+    const char* name;
+    const uint8_t* begin;
+    const uint8_t* end;
+    bool output;
+  };
+  void* typed(size_t i, const char* name, napi_typedarray_type type, const char* type_name,
+              int64_t length, bool nullable, bool output);
+  std::string describe(const Napi::Value& v) const;
+  std::string span_name(size_t index) const;
+
+  const Napi::CallbackInfo& info_;
+  const char* op_;
+  std::vector<Span> spans_;
+  std::vector<std::string> labels_;                          // names of list entries
+  std::vector<std::pair<size_t, size_t>> list_label_index_;  // span index -> label index
+};
+
+}  // namespace posapl::binding

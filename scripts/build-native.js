@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// Compiles the CPU addon from source with node-gyp: configures once, then rebuilds only what
+// changed (make). Tests run this first so a prebuilt binary never stands in for the code under test.
+'use strict';
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..');
+const nodeGyp = require.resolve('node-gyp/bin/node-gyp.js');
+const run = (args) => {
+  const r = spawnSync(process.execPath, [nodeGyp, ...args], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`posapl-native: "node-gyp ${args.join(' ')}" failed (exit ${r.status}). ` +
+      'A C++17 compiler, make and python3 are needed to build the addon.');
+    process.exit(r.status || 1);
+  }
+};
+
+// Reconfigure when the source list changed, since the Makefile names each file.
+const stamp = path.join(root, 'build', 'sources.stamp');
+const sources = require('./native-sources.js').cpu.join('\n');
+const configured = fs.existsSync(path.join(root, 'build', 'Makefile')) &&
+  fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === sources;
+if (!configured) {
+  run(['configure']);
+  fs.writeFileSync(stamp, sources);
+}
+run(['build', '-j', String(Math.max(1, require('os').cpus().length))]);

@@ -1,0 +1,49 @@
+/**
+ * Loads the compiled addon with node-gyp-build: a source build in build/Release wins over a
+ * prebuilt binary in prebuilds/. Loading is lazy, so the pure-TypeScript parts of the package
+ * (tokenizer, checkpoint reader) work even where no binary loads.
+ */
+import * as path from 'path';
+
+/** What addon.info() reports about the loaded binary. */
+export interface AddonInfo {
+  /** SIMD path in use: avx512, avx2 or scalar (POSAPL_ISA can lower it). */
+  isa: 'avx512' | 'avx2' | 'scalar';
+  /** Threads a kernel uses (POSAPL_THREADS overrides the core count). */
+  threads: number;
+  /** Whether this binary was built with the CUDA backend. */
+  cuda: boolean;
+}
+
+/** The raw native functions; each op module declares the signature of the ones it calls. */
+export type RawAddon = Record<string, (...args: never[]) => unknown> & { info(): AddonInfo };
+
+// src/native and lib/native are both two levels below the package root.
+const packageRoot = path.resolve(__dirname, '..', '..');
+let loaded: RawAddon | undefined;
+
+/** The native addon, loaded on first use; throws an Error with code POSAPL_NO_BINARY and what to run. */
+export function addon(): RawAddon {
+  if (loaded) return loaded;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const load = require('node-gyp-build') as (dir: string) => RawAddon;
+    loaded = load(packageRoot);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const error = new Error(
+      `posapl-native: no native binary could be loaded for ${process.platform}-${process.arch} ` +
+        `(Node ${process.version}, N-API ${process.versions.napi}): ${reason.split('\n')[0]}\n` +
+        'Build it from source with "npm rebuild posapl-native" (needs python3, make and a C++17 compiler), ' +
+        'or reinstall the package on a platform with a prebuilt binary (linux-x64).',
+    ) as Error & { code: string };
+    error.code = 'POSAPL_NO_BINARY';
+    throw error;
+  }
+  return loaded;
+}
+
+/** Facts about the loaded binary: SIMD path, threads, CUDA support. */
+export function nativeInfo(): AddonInfo {
+  return addon().info();
+}

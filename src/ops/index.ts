@@ -1,0 +1,2 @@
+/** The native op set, each module one concept. */
+export * from './gemm';
