@@ -7,6 +7,15 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.resolve(__dirname, '..');
+
+// Several builds at once in one build/ folder corrupt it: take a lock first (flock from util-linux).
+if (!process.env.POSAPL_BUILD_LOCKED && spawnSync('flock', ['--version']).status === 0) {
+  fs.mkdirSync(path.join(root, 'build'), { recursive: true });
+  const r = spawnSync('flock', [path.join(root, 'build', '.lock'), process.execPath, __filename, ...process.argv.slice(2)], {
+    stdio: 'inherit', env: { ...process.env, POSAPL_BUILD_LOCKED: '1' },
+  });
+  process.exit(r.status === null ? 1 : r.status);
+}
 const nodeGyp = require.resolve('node-gyp/bin/node-gyp.js');
 const run = (args) => {
   const r = spawnSync(process.execPath, [nodeGyp, ...args], { cwd: root, stdio: 'inherit' });
