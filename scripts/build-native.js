@@ -17,8 +17,14 @@ if (!process.env.POSAPL_BUILD_LOCKED && spawnSync('flock', ['--version']).status
   process.exit(r.status === null ? 1 : r.status);
 }
 const nodeGyp = require.resolve('node-gyp/bin/node-gyp.js');
+// Offline machines: build against this Node's own headers when npm has not named a nodedir.
+const env = { ...process.env };
+const prefix = path.resolve(path.dirname(process.execPath), '..');
+if (!env.npm_config_nodedir && fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h'))) {
+  env.npm_config_nodedir = prefix;
+}
 const run = (args) => {
-  const r = spawnSync(process.execPath, [nodeGyp, ...args], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [nodeGyp, ...args], { cwd: root, stdio: 'inherit', env });
   if (r.status !== 0) {
     console.error(`posapl-native: "node-gyp ${args.join(' ')}" failed (exit ${r.status}). ` +
       'A C++17 compiler, make and python3 are needed to build the addon.');
