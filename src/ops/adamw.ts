@@ -1,0 +1,42 @@
+/**
+ * The AdamW of HuggingFace transformers.optimization (spec section 5): bias correction folded
+ * into the step size, and weight decay applied after the Adam update as p -= lr * wd * p.
+ */
+import { addon } from '../native/addon';
+
+/** Arguments of {@link adamw}. Entry k of each list belongs to the same tensor. */
+export interface AdamWArgs {
+  /** Parameters, updated in place. */
+  params: Float32Array[];
+  /** Their gradients (read only; must not share memory with anything else here). */
+  grads: Float32Array[];
+  /** First moments m, updated in place; start at zero. */
+  expAvg: Float32Array[];
+  /** Second moments v, updated in place; start at zero. */
+  expAvgSq: Float32Array[];
+  /** Learning rate of this step (after the schedule), >= 0. */
+  lr: number;
+  /** The 1-based step number t, which drives the bias correction. */
+  step: number;
+  /** Default 0.9. */
+  beta1?: number;
+  /** Default 0.98 (POSAPL's setting; transformers' default is 0.999). */
+  beta2?: number;
+  /** Default 1e-8 (POSAPL's setting). */
+  eps?: number;
+  /** Default 0.01 (POSAPL's setting); 0 turns the decay off. */
+  weightDecay?: number;
+}
+
+type RawAdamW = (
+  params: Float32Array[], grads: Float32Array[], expAvg: Float32Array[], expAvgSq: Float32Array[],
+  lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number,
+) => void;
+
+/** One AdamW step over every tensor at once, in place, spread over all cores. */
+export function adamw(args: AdamWArgs): void {
+  (addon().adamw as unknown as RawAdamW)(
+    args.params, args.grads, args.expAvg, args.expAvgSq, args.lr, args.beta1 ?? 0.9, args.beta2 ?? 0.98,
+    args.eps ?? 1e-8, args.weightDecay ?? 0.01, args.step,
+  );
+}
