@@ -4,5 +4,13 @@
  */
 export { nativeInfo } from './native/addon';
 export type { AddonInfo } from './native/addon';
+export { loadModel } from './posapl/loadModel';
+export type { LoadModelOptions } from './posapl/loadModel';
+export { PosaplModel } from './posapl/model';
+export type { BatchLosses, TrainingBatch } from './posapl/model';
+export { PRESETS, resolveConfig } from './clip/config';
+export type { ModelConfig, ModelConfigInput, PosaplFlags, TextConfig, VisionConfig } from './clip/config';
+export * from './io';
+export * from './text';
 import * as ops from './ops';
 export { ops };

@@ -4,6 +4,8 @@
  */
 import { ModelConfig } from '../clip/config';
 import { posaplError } from '../errors';
+import { saveStateDict } from '../io';
+import { TensorEntry } from '../io/dtypes';
 import { adamw } from '../ops/adamw';
 import { l2NormBackward, l2NormForward } from '../ops/l2norm';
 import { retrievalLosses } from '../ops/losses';
@@ -183,6 +185,27 @@ export class PosaplModel {
     const out = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const p of this.params.list) out.set(p.spec.name, { shape: [...p.spec.shape], data: p.data });
     return out;
+  }
+
+  /**
+   * Writes the model's tensors in the authors' layout (every name torch's state_dict() lists,
+   * the per-block adapter names included), atomically. Format from opts, else from the
+   * extension: `.safetensors` gives safetensors, anything else PyTorch's zip format.
+   */
+  async save(path: string, opts: { adaptersOnly?: boolean; format?: 'safetensors' | 'torch' } = {}): Promise<void> {
+    this.checkUsable();
+    if (typeof path !== 'string' || path.length === 0) {
+      throw posaplError('POSAPL_TYPE', `Expected a file path for path but received ${JSON.stringify(path)}`);
+    }
+    const format = opts.format ?? (path.endsWith('.safetensors') ? 'safetensors' : 'torch');
+    const entries = new Map<string, TensorEntry>();
+    for (const p of this.params.list) {
+      if (opts.adaptersOnly && !p.spec.trainable) continue;
+      const entry: TensorEntry = { dtype: 'float32', shape: [...p.spec.shape], data: p.data };
+      entries.set(p.spec.name, entry);
+      for (const alias of p.spec.aliases) entries.set(alias, entry);
+    }
+    await saveStateDict(path, entries, { format });
   }
 
   /** Frees the activation buffers and marks the model unusable. */

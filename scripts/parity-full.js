@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+// npm run parity:full — the model parity check at open_clip ViT-B/32 size, both paper presets.
+// Needs Debian's torch (/usr/bin/python3 with python3-torch): the reference generator writes
+// random ViT-B/32 weights, inputs and PyTorch's results to a temporary folder (about 1.5 GB),
+// then this compares posapl-native with them and prints the figures. Not part of CI.
+'use strict';
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..');
+const { loadModel } = require(path.join(root, 'lib'));
+const python = process.env.POSAPL_PYTHON || '/usr/bin/python3';
+const work = process.env.POSAPL_PARITY_DIR || path.join(os.tmpdir(), 'posapl-parity-full');
+
+function readFixture(file) {
+  const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const tensors = {};
+  for (const [k, t] of Object.entries(raw.tensors)) {
+    const b = Buffer.from(t.data, 'base64');
+    const copy = new Uint8Array(b.length);
+    copy.set(b);
+    tensors[k] = t.dtype === 'int32' ? new Int32Array(copy.buffer) : new Float32Array(copy.buffer);
+  }
+  return { meta: raw.meta, tensors };
+}
+
+function relativeError(a, b) {
+  let d = 0;
+  let n = 0;
+  for (let i = 0; i < b.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    n += b[i] ** 2;
+  }
+  return Math.sqrt(d) / Math.max(Math.sqrt(n), 1e-30);
+}
+
+async function check(name) {
+  const dir = path.join(work, name);
+  const { meta, tensors: t } = readFixture(path.join(dir, 'expected.json'));
+  const n = t.image_ids.length;
+  const load = () => loadModel({ config: meta.config, weights: path.join(dir, 'backbone.bin'), checkpoint: path.join(dir, 'adapters.bin') });
+  const model = await load();
+  const batch = { pixels: t.pixels, ids: t.ids, posIds: t.pos_ids, imageIds: t.image_ids, n };
+  const figures = {
+    image_embeddings: relativeError(model.encodeImages(t.pixels, n), t.image_embeddings),
+    text_embeddings: relativeError(model.encodeTexts(t.ids, t.pos_ids, n), t.text_embeddings),
+  };
+  const losses = model.lossAndGradients(batch);
+  figures.contrastive = Math.abs(losses.contrastive - t.losses[0]) / t.losses[0];
+  figures.triplet = Math.abs(losses.triplet - t.losses[1]) / t.losses[1];
+  let worstGrad = ['', 0];
+  for (const [key, g] of model.gradients()) {
+    const e = relativeError(g, t[`grad.${key}`]);
+    if (e > worstGrad[1]) worstGrad = [key, e];
+  }
+  figures.worst_gradient = worstGrad[1];
+  const before = new Map([...model.stateDict()].map(([k, v]) => [k, v.data.slice()]));
+  for (let s = 0; s < meta.steps; s++) {
+    if (s > 0) {
+      model.zeroGradients();
+      model.lossAndGradients(batch);
+    }
+    model.step((meta.lr * (1 + Math.cos((Math.PI * s) / meta.total_steps))) / 2);
+  }
+  let worstUpdate = ['', 0];
+  for (const [key, v] of model.stateDict()) {
+    if (!key.includes('adapter')) continue;
+    const start = before.get(key);
+    const e = relativeError(v.data.map((x, i) => x - start[i]), t[`after.${key}`].map((x, i) => x - start[i]));
+    if (e > worstUpdate[1]) worstUpdate = [key, e];
+  }
+  figures.worst_update_after_3_steps = worstUpdate[1];
+  // Limits of issue 5. The three AdamW steps divide by sqrt(v) + 1e-8, which turns float32
+  // rounding in gradients near zero into whole steps; PyTorch's own float32 run shows the same,
+  // so that row is held to twice PyTorch's own error when that exceeds 1e-3.
+  const torch32 = meta.torch_float32_error || {};
+  const limits = {
+    image_embeddings: 1e-4, text_embeddings: 1e-4, contrastive: 1e-4, triplet: 1e-4, worst_gradient: 1e-3,
+    worst_update_after_3_steps: Math.max(1e-3, 2 * (torch32.worst_update_after_3_steps || 0)),
+  };
+  let ok = true;
+  console.log(`\n${name} (ViT-B/32, n=${n}): relative error (norm-wise) against the ${meta.dtype} PyTorch reference`);
+  console.log(`  ${'quantity'.padEnd(28)} posapl    limit     torch float32`);
+  for (const [k, v] of Object.entries(figures)) {
+    const pass = v < limits[k];
+    ok = ok && pass;
+    const where = k === 'worst_gradient' ? ` (${worstGrad[0]})` : k === 'worst_update_after_3_steps' ? ` (${worstUpdate[0]})` : '';
+    const theirs = torch32[k] === undefined ? '-' : torch32[k].toExponential(2);
+    console.log(`  ${k.padEnd(28)} ${v.toExponential(2)}  ${limits[k].toExponential(2)}  ${theirs.padEnd(9)} ${pass ? 'ok' : 'FAIL'}${where}`);
+  }
+  return ok;
+}
+
+async function main() {
+  if (!process.env.POSAPL_PARITY_DIR) {
+    const probe = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
+    if (probe.status !== 0) {
+      console.error(`parity:full needs PyTorch for ${python} (Debian: apt-get install python3-torch libopenblas0-pthread)`);
+      process.exit(1);
+    }
+    console.log(`writing the ViT-B/32 reference into ${work} ...`);
+    const gen = spawnSync(python, [path.join(root, 'tools/reference/gen_model.py'), '--full', work], { stdio: 'inherit' });
+    if (gen.status !== 0) process.exit(gen.status || 1);
+  }
+  let ok = true;
+  for (const name of ['rsitmd', 'rsicd']) ok = (await check(name)) && ok;
+  process.exit(ok ? 0 : 1);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,116 @@
+/**
+ * loadModel: a POSAPL model from a preset or config, with open_clip backbone weights and/or a
+ * POSAPL checkpoint (spec section 10), or initialised from a seed as open_clip and the authors do.
+ */
+import { ModelConfig, ModelConfigInput, resolveConfig } from '../clip/config';
+import { posaplError } from '../errors';
+import { loadStateDict, toFloat32 } from '../io';
+import { nativeInfo } from '../native/addon';
+import { PosaplModel } from './model';
+import { numel } from './parameters';
+
+/** Options of {@link loadModel}. */
+export interface LoadModelOptions {
+  /** A preset ('rsitmd', 'rsicd') or a configuration in open_clip's JSON shape plus `posapl`. */
+  config: 'rsitmd' | 'rsicd' | ModelConfig | ModelConfigInput;
+  /** open_clip backbone weights (`open_clip_pytorch_model.bin` or `.safetensors`). */
+  weights?: string;
+  /** A POSAPL checkpoint in the authors' layout (with or without `model.`), full or adapters only. */
+  checkpoint?: string;
+  /** Only 'cpu' until the CUDA backend lands. */
+  device?: 'cpu' | 'cuda';
+  /** Seed of the initialisation of whatever no file provides (default 0). */
+  seed?: number;
+}
+
+/** Builds a model and fills it from the given files; every name and shape is checked. */
+export async function loadModel(opts: LoadModelOptions): Promise<PosaplModel> {
+  if (typeof opts !== 'object' || opts === null) {
+    throw posaplError('POSAPL_TYPE', `Expected an options object for loadModel but received ${String(opts)}`);
+  }
+  const device = opts.device ?? 'cpu';
+  if (device !== 'cpu' && device !== 'cuda') {
+    throw posaplError('POSAPL_TYPE', `Expected 'cpu' or 'cuda' for device but received ${JSON.stringify(device)}`);
+  }
+  if (device === 'cuda' && !nativeInfo().cuda) {
+    throw posaplError('POSAPL_NO_CUDA', 'posapl: device "cuda" needs the CUDA build of the addon (npm run build:cuda on a machine with the CUDA toolkit); this binary is CPU-only');
+  }
+  const seed = opts.seed ?? 0;
+  if (!Number.isInteger(seed)) throw posaplError('POSAPL_TYPE', `Expected integer for seed but received ${String(seed)}`);
+  for (const key of ['weights', 'checkpoint'] as const) {
+    if (opts[key] !== undefined && typeof opts[key] !== 'string') {
+      throw posaplError('POSAPL_TYPE', `Expected a file path for ${key} but received ${String(opts[key])}`);
+    }
+  }
+  const model = new PosaplModel(resolveConfig(opts.config));
+  model.params.initialise(seed);
+  if (opts.weights) await loadBackbone(model, opts.weights);
+  if (opts.checkpoint) await loadCheckpoint(model, opts.checkpoint);
+  return model;
+}
+
+/** open_clip keeps the text tower at the top level; POSAPL keeps it under `text.`. */
+export function openClipName(posaplName: string): string {
+  return posaplName.startsWith('text.') ? posaplName.slice('text.'.length) : posaplName;
+}
+
+async function loadBackbone(model: PosaplModel, file: string): Promise<void> {
+  const sd = await loadStateDict(file);
+  // A file in the POSAPL layout (text tower under `text.`) is accepted too.
+  const posaplLayout = [...sd.keys()].some((k) => k.startsWith('text.'));
+  const missing: string[] = [];
+  const mismatched: string[] = [];
+  for (const p of model.params.list) {
+    if (p.spec.trainable) continue;
+    const key = posaplLayout ? p.spec.name : openClipName(p.spec.name);
+    const entry = sd.get(key);
+    if (!entry) {
+      missing.push(key);
+      continue;
+    }
+    if (!sameShape(entry.shape, p.spec.shape)) {
+      mismatched.push(`${key}: file ${JSON.stringify(entry.shape)}, model ${JSON.stringify(p.spec.shape)}`);
+      continue;
+    }
+    p.data.set(toFloat32(entry));
+  }
+  report(file, 'backbone weights', missing, mismatched, []);
+}
+
+async function loadCheckpoint(model: PosaplModel, file: string): Promise<void> {
+  const sd = await loadStateDict(file);
+  const unexpected: string[] = [];
+  const mismatched: string[] = [];
+  const filled = new Set<string>();
+  for (const [key, entry] of sd) {
+    if (!model.params.has(key)) {
+      unexpected.push(key);
+      continue;
+    }
+    const p = model.params.get(key);
+    if (!sameShape(entry.shape, p.spec.shape)) {
+      mismatched.push(`${key}: file ${JSON.stringify(entry.shape)}, model ${JSON.stringify(p.spec.shape)}`);
+      continue;
+    }
+    p.data.set(toFloat32(entry));
+    filled.add(p.spec.name);
+  }
+  // Adapters-only checkpoints are fine; a checkpoint must still provide every trainable tensor.
+  const missing = model.params.trainable().map((p) => p.spec.name).filter((n) => !filled.has(n));
+  report(file, 'checkpoint', missing, mismatched, unexpected);
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]) && numel(a) === numel(b);
+}
+
+function report(file: string, what: string, missing: string[], mismatched: string[], unexpected: string[]): void {
+  if (!missing.length && !mismatched.length && !unexpected.length) return;
+  const list = (title: string, names: string[]) =>
+    names.length ? `\n  ${title} (${names.length}): ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', ...' : ''}` : '';
+  throw posaplError(
+    'POSAPL_WEIGHTS',
+    `${file}: the ${what} do not fit this model configuration` +
+      list('missing', missing) + list('shape mismatches', mismatched) + list('unexpected', unexpected),
+  );
+}
