@@ -12,5 +12,7 @@ export { PRESETS, resolveConfig } from './clip/config';
 export type { ModelConfig, ModelConfigInput, PosaplFlags, TextConfig, VisionConfig } from './clip/config';
 export * from './io';
 export * from './text';
+export * from './data';
+export * from './eval';
 import * as ops from './ops';
 export { ops };

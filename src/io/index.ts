@@ -2,7 +2,7 @@
  * Checkpoints: load open_clip / PyTorch / safetensors state dicts safely, convert tensors to
  * float32, save safetensors or PyTorch checkpoints, and map open_clip names to POSAPL names.
  */
-export { loadStateDict } from './load';
+export { loadSafetensorsMetadata, loadStateDict } from './load';
 export { saveStateDict } from './save';
 export type { SaveStateDictOptions } from './save';
 export type { Zip64Mode } from './zip-writer';

@@ -2,7 +2,7 @@
 import { CheckpointFile } from './checkpoint-file';
 import { StateDict } from './dtypes';
 import { checkpointError } from './errors';
-import { readSafetensors } from './safetensors';
+import { readSafetensors, readSafetensorsMetadata } from './safetensors';
 import { stripStateDictPrefixes } from './state-dict';
 import { readTorchZip } from './torch-reader';
 
@@ -46,6 +46,22 @@ export async function loadStateDict(path: string): Promise<StateDict> {
       );
     }
     return stripStateDictPrefixes(stateDict);
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * The `__metadata__` strings of a safetensors file ({} when it has none).
+ * @throws like {@link loadStateDict}; POSAPL_FORMAT when the file is not safetensors.
+ */
+export async function loadSafetensorsMetadata(path: string): Promise<Record<string, string>> {
+  if (typeof path !== 'string' || path.length === 0) {
+    throw checkpointError('POSAPL_TYPE', undefined, `Expected a file path for path but received ${JSON.stringify(path)}`);
+  }
+  const file = await CheckpointFile.open(path);
+  try {
+    return await readSafetensorsMetadata(file);
   } finally {
     await file.close();
   }

@@ -85,8 +85,8 @@ function parseHeader(text: string, dataBytes: number, path: string): HeaderTenso
   return tensors;
 }
 
-/** Reads the safetensors file open as `file`, each tensor straight into its array. */
-export async function readSafetensors(file: CheckpointFile): Promise<StateDict> {
+/** The validated header text of the safetensors file open as `file`, and where its data starts. */
+async function readHeader(file: CheckpointFile): Promise<{ text: string; dataStart: number }> {
   const path = file.path;
   if (file.size < 8) throw checkpointError('POSAPL_FORMAT', path, `${file.size} bytes: too short for a safetensors header (truncated?)`);
   const lengthField = (await file.read(0, 8, 'safetensors header length')).readBigUInt64LE(0);
@@ -105,7 +105,20 @@ export async function readSafetensors(file: CheckpointFile): Promise<StateDict> 
   } catch {
     throw checkpointError('POSAPL_FORMAT', path, 'safetensors header is not valid UTF-8');
   }
-  const dataStart = 8 + headerLength;
+  return { text, dataStart: 8 + headerLength };
+}
+
+/** The `__metadata__` strings of the safetensors file open as `file` ({} when it has none). */
+export async function readSafetensorsMetadata(file: CheckpointFile): Promise<Record<string, string>> {
+  const { text, dataStart } = await readHeader(file);
+  parseHeader(text, file.size - dataStart, file.path);
+  return ((JSON.parse(text) as Record<string, unknown>)[METADATA_KEY] as Record<string, string> | undefined) ?? {};
+}
+
+/** Reads the safetensors file open as `file`, each tensor straight into its array. */
+export async function readSafetensors(file: CheckpointFile): Promise<StateDict> {
+  const path = file.path;
+  const { text, dataStart } = await readHeader(file);
   const tensors = parseHeader(text, file.size - dataStart, path);
   const stateDict: StateDict = new Map();
   for (const t of tensors) {

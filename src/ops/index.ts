@@ -12,3 +12,8 @@ export * from './elementwise';
 export * from './mlp_adapter';
 export * from './sa_adapter';
 export * from './side_fusion';
+export * from './imageResize';
+export * from './imageFlip';
+export * from './imageWarp';
+export * from './imageAugment';
+export * from './imageNormalize';

@@ -180,6 +180,21 @@ export class PosaplModel {
     };
   }
 
+  /** Restores the optimiser (from {@link optimizerState}) to continue a run exactly. */
+  setOptimizerState(state: { step: number; m: Map<string, Float32Array>; v: Map<string, Float32Array> }): void {
+    const trainable = this.params.trainable();
+    const take = (moments: Map<string, Float32Array>, kind: string) =>
+      trainable.map((p) => {
+        const t = moments.get(p.spec.name);
+        if (!t || t.length !== p.data.length) {
+          throw posaplError('POSAPL_WEIGHTS', `optimiser state: ${kind} of ${p.spec.name} is missing or has the wrong size`);
+        }
+        return t.slice();
+      });
+    this.moments = { m: take(state.m, 'first moment'), v: take(state.v, 'second moment') };
+    this.steps = state.step;
+  }
+
   /** Every tensor once, by its POSAPL state-dict name. */
   stateDict(): Map<string, { shape: number[]; data: Float32Array }> {
     const out = new Map<string, { shape: number[]; data: Float32Array }>();

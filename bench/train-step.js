@@ -1,0 +1,33 @@
+// One posapl-native training step at ViT-B/32 size, run in its own process so that its peak RSS
+// is its own. Used by bench/train.js; prints one JSON line.
+'use strict';
+const path = require('path');
+const { loadModel } = require(path.resolve(__dirname, '..', 'lib'));
+
+async function main() {
+  const [config, batch, steps, microBatch] = process.argv.slice(2);
+  const n = Number(batch);
+  const model = await loadModel({ config, seed: 0 });
+  const L = model.config.text_cfg.context_length;
+  const S = model.config.vision_cfg.image_size;
+  const pixels = new Float32Array(n * 3 * S * S).map(() => Math.random() * 2 - 1);
+  const ids = new Int32Array(n * L).map(() => 1 + Math.floor(Math.random() * 49000));
+  for (let i = 0; i < n; i++) ids[i * L + 20] = 49407;
+  const imageIds = Int32Array.from({ length: n }, (_, i) => i >> 1);
+  const b = { pixels, ids, posIds: ids, imageIds, n, microBatch: microBatch ? Number(microBatch) : undefined };
+  const step = () => {
+    model.zeroGradients();
+    model.lossAndGradients(b);
+    model.step(1e-3);
+  };
+  step(); // warm-up: buffers allocated, pages touched
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < Number(steps); i++) step();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9 / Number(steps);
+  console.log(JSON.stringify({ seconds_per_step: seconds, peak_rss_mb: process.resourceUsage().maxRSS / 1024 }));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

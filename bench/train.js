@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// npm run bench:train [-- --batch 32 --steps 2 --micro-batch N --configs rsitmd,rsicd --json]
+// Seconds per ViT-B/32 training step and peak RSS of posapl-native beside PyTorch (Debian's
+// torch 1.13 running tools/reference/posapl_model.py, OpenBLAS kernels not capped), measured in
+// one run on the same shapes, each in its own process.
+'use strict';
+const { spawnSync } = require('child_process');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..');
+const argv = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : def;
+};
+const batch = Number(opt('batch', '32'));
+const steps = Number(opt('steps', '2'));
+const microBatch = opt('micro-batch', '');
+const configs = opt('configs', 'rsitmd,rsicd').split(',');
+const json = argv.includes('--json');
+const python = process.env.POSAPL_PYTHON || '/usr/bin/python3';
+
+function runJson(cmd, args, env) {
+  const r = spawnSync(cmd, args, { cwd: root, env, encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) return { error: (r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ') };
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+const torchEnv = { ...process.env };
+delete torchEnv.OPENBLAS_CORETYPE;
+delete torchEnv.OPENBLAS_L2_SIZE;
+
+const rows = [];
+for (const config of configs) {
+  const ours = runJson(process.execPath, [path.join(__dirname, 'train-step.js'), config, String(batch), String(steps), microBatch], process.env);
+  const torch = runJson(python, [path.join(root, 'tools/reference/bench_step.py'), '--config', config, '--batch', String(batch), '--steps', String(steps)], torchEnv);
+  rows.push({
+    config, batch, micro_batch: microBatch ? Number(microBatch) : batch,
+    posapl_s: ours.seconds_per_step, posapl_rss_mb: ours.peak_rss_mb,
+    torch_s: torch.seconds_per_step, torch_rss_mb: torch.peak_rss_mb,
+    speedup: torch.seconds_per_step / ours.seconds_per_step,
+    error: ours.error || torch.error,
+  });
+}
+
+const f = (v, d = 2) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '-');
+console.log(`ViT-B/32 training step, batch ${batch} (${steps} timed steps after a warm-up)`);
+console.log('config   posapl s/step  RSS MB   torch s/step  RSS MB   speed-up');
+for (const r of rows) {
+  console.log(`${r.config.padEnd(8)} ${f(r.posapl_s).padStart(13)} ${f(r.posapl_rss_mb, 0).padStart(7)} ${f(r.torch_s).padStart(13)} ${f(r.torch_rss_mb, 0).padStart(7)} ${f(r.speedup).padStart(9)}x${r.error ? `  (${r.error})` : ''}`);
+}
+if (json) console.log(JSON.stringify({ train: rows }));

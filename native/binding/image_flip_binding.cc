@@ -1,0 +1,23 @@
+// imageFlipHorizontal.
+#include "args.h"
+#include "image_args.h"
+#include "posapl/image_flip.h"
+#include "registry.h"
+
+namespace posapl::binding {
+
+// (out, input, h, w): out (h,w,3) and input (h,w,3) uint8.
+static Napi::Value ImageFlipHorizontal(const Napi::CallbackInfo& info) {
+  Args args(info, "imageFlipHorizontal", 4);
+  ImageArgs bytes(info, args);
+  const int64_t H = args.dim(2, "h"), W = args.dim(3, "w");
+  const int64_t n = args.size({H, W, 3}, "input");
+  uint8_t* out = bytes.u8_out(0, "out", n);
+  const uint8_t* in = bytes.u8_in(1, "input", n);
+  bytes.finish();
+  image_flip_horizontal(out, in, H, W);
+  return info.Env().Undefined();
+}
+POSAPL_EXPORT("imageFlipHorizontal", ImageFlipHorizontal);
+
+}  // namespace posapl::binding

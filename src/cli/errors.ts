@@ -1,0 +1,14 @@
+/** How the commands report an error: one clear line on stderr and an exit code by kind. */
+
+/** 2 for usage errors (bad options), 1 for everything else (bad data, missing files, ...). */
+export function exitCodeOf(error: unknown): number {
+  return (error as { code?: string })?.code === 'POSAPL_USAGE' ? 2 : 1;
+}
+
+export function reportError(command: string, error: unknown): void {
+  const e = error as { code?: string; message?: string; stack?: string };
+  const known = typeof e?.code === 'string' && e.code.startsWith('POSAPL_');
+  // Our own errors carry a message that names the file, field or argument; anything else is a
+  // bug worth its stack.
+  process.stderr.write(`${command}: ${known ? e.message : e?.stack ?? String(error)}\n`);
+}
