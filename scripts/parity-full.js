@@ -81,11 +81,14 @@ async function check(name) {
   // take: a ReLU pre-activation within float32 rounding of zero (the Side Fusion linears see
   // ~10^5 of them per step) can fall on either side in any float32 implementation, PyTorch's
   // included, and the runs then part by that token's share of a gradient. The three-step row is
-  // printed for information; the gated rows are those of one step.
+  // printed for information; the gated rows are those of one step. An AdamW step divides by
+  // sqrt(v) + 1e-8, so gradients near 1e-8 turn float32 rounding into visible differences:
+  // the update is held to 1e-3 or twice PyTorch's own float32 error, whichever is larger.
   const torch32 = meta.torch_float32_error || {};
   const limits = {
     image_embeddings: 1e-4, text_embeddings: 1e-4, contrastive: 1e-4, triplet: 1e-4, worst_gradient: 1e-3,
-    worst_update_after_1_step: 1e-3, worst_update_after_3_steps: Infinity,
+    worst_update_after_1_step: Math.max(1e-3, 2 * (torch32.worst_update_after_1_step || 0)),
+    worst_update_after_3_steps: Infinity,
   };
   let ok = true;
   console.log(`\n${name} (ViT-B/32, n=${n}): relative error (norm-wise) against the ${meta.dtype} PyTorch reference`);
