@@ -25,13 +25,14 @@ void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
   });
 }
 
+// Rows outer, so each thread streams its columns of dY row by row (a column walk would touch
+// a new cache line per element); each sum still runs over m in order.
 void bias_grad(float* db, const float* dY, int64_t M, int64_t N, bool accumulate) {
   parallel_for(N, 64, [&](int64_t n0, int64_t n1) {
-    for (int64_t n = n0; n < n1; ++n) {
-      float s = accumulate ? db[n] : 0.0f;
-      for (int64_t m = 0; m < M; ++m) s += dY[m * N + n];
-      db[n] = s;
-    }
+    if (!accumulate)
+      for (int64_t n = n0; n < n1; ++n) db[n] = 0.0f;
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = n0; n < n1; ++n) db[n] += dY[m * N + n];
   });
 }
 

@@ -1,5 +1,7 @@
 #include "posapl/threadpool.h"
 
+#include "posapl/cpu_features.h"
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -63,6 +65,7 @@ class Pool {
     int64_t begin = n_ * part / parts_;
     int64_t end = n_ * (part + 1) / parts_;
     if (begin < end) (*fn_)(begin, end);
+    clear_simd_state();
   }
 
   void worker(int index) {
@@ -110,6 +113,7 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
   int parts = static_cast<int>(std::min<int64_t>(num_threads(), (n + grain - 1) / grain));
   if (parts <= 1 || t_inside_pool) {
     fn(0, n);
+    if (!t_inside_pool) clear_simd_state();
     return;
   }
   pool().run(n, parts, fn);

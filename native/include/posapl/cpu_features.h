@@ -10,4 +10,8 @@ enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2 };
 Isa cpu_isa();
 const char* isa_name(Isa isa);
 
+// Clears the vector registers' upper state after SIMD work so later SSE code on the thread
+// (Node's own included) runs at full speed. parallel_for calls it after every range it runs.
+void clear_simd_state();
+
 }  // namespace posapl
