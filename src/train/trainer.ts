@@ -186,9 +186,10 @@ export class Trainer {
       state.epoch = epoch + 1;
       state.stepInEpoch = 0;
       await saveLast(o.outDir, o.model, state);
-      this.progress.line(`epoch ${epoch + 1}/${o.epochs}: test mR ${test.r_mean}${o.val ? `, val mR ${record.val?.r_mean}` : ''} (best ${state.best?.r_mean}, epoch ${state.bestEpoch + 1})`);
+      this.progress.line(`epoch ${epoch + 1}/${o.epochs}: test mR ${test.r_mean}${o.val ? `, val mR ${record.val?.r_mean}` : ''} (best ${state.best?.r_mean}${state.bestEpoch < 0 ? ', before training' : `, epoch ${state.bestEpoch + 1}`})`);
       if (o.stop?.requested && epoch + 1 < o.epochs) {
         this.log({ type: 'interrupted', global_step: state.globalStep });
+        this.progress.line(`interrupted: saved ${lastPath(o.outDir)}; continue with --resume ${o.outDir}`);
         interrupted = true;
       }
     }

@@ -42,7 +42,7 @@ function trainArgs(out: string, extra: string[] = []): string[] {
   return [
     '--config', at('config.json'), '--weights', at('weights', 'open_clip_pytorch_model.bin'), '--tokenizer', VOCAB,
     '--train', at('train.json'), '--test', at('test.json'), '--images', at('images'),
-    '--epochs', '2', '--batch-size', '12', '--micro-batch', '5', '--lr', '0.01', '--workers', '1', '--out', out, '--json', ...extra,
+    '--epochs', '2', '--batch-size', '6', '--micro-batch', '4', '--lr', '0.01', '--workers', '1', '--out', out, '--json', ...extra,
   ];
 }
 
@@ -57,6 +57,7 @@ beforeAll(async () => {
   fs.writeFileSync(at('config.json'), JSON.stringify(CONFIG));
   const names = [...new Set([...train, ...test].map((e: { image: string }) => e.image))];
   fs.mkdirSync(at('images'), { recursive: true });
+  for (const name of names) fs.mkdirSync(path.dirname(at('images', name)), { recursive: true });
   await Promise.all(names.map((name, i) => {
     const raw = Buffer.alloc(40 * 40 * 3);
     for (let p = 0; p < raw.length; p++) raw[p] = (p * (i + 7) + (p % 3) * 50 * i) & 255;
@@ -87,7 +88,7 @@ describe('posapl-train', () => {
     expect(Object.keys(full.final as object)).toEqual(['txt_r1', 'txt_r5', 'txt_r10', 'img_r1', 'img_r5', 'img_r10', 'r_mean']);
     for (const f of ['best.safetensors', 'last.safetensors', 'report.html', 'log.jsonl']) expect(fs.existsSync(at('run-full', f))).toBe(true);
     const events = fs.readFileSync(at('run-full', 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(events.filter((e) => e.type === 'step')).toHaveLength(6); // 36 pairs / 12 per batch x 2 epochs
+    expect(events.filter((e) => e.type === 'step')).toHaveLength(12); // 36 pairs / 6 per batch x 2 epochs
     expect(events.filter((e) => e.type === 'eval')).toHaveLength(3); // before + 2 epochs
     const html = fs.readFileSync(at('run-full', 'report.html'), 'utf8');
     expect(html).toMatch(/<svg/);
@@ -114,7 +115,7 @@ describe('posapl-train', () => {
     expect(result.final).toEqual(full.final);
     expect(result.best).toEqual(full.best);
     const steps = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.type === 'step');
-    expect(steps.map((e) => e.global_step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(steps.map((e) => e.global_step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
   });
 
   it('refuses to resume with other settings', () => {

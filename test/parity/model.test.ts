@@ -85,8 +85,12 @@ describe.each(['small_rsitmd', 'small_rsicd'])('POSAPL model parity: %s', (name)
     const state = fresh.stateDict();
     for (const key of meta.trainable) {
       const start = before.get(key) as Float32Array;
-      const ours = (state.get(key) as { data: Float32Array }).data.map((v, i) => v - start[i]);
-      const theirs = fixture.f32(`after.${key}`).map((v, i) => v - start[i]);
+      // The key third of an attention's in_proj_bias has an exactly zero gradient in exact
+      // arithmetic (softmax ignores it); AdamW divides its float32 rounding noise by
+      // sqrt(v) + 1e-8, so its update is noise in PyTorch as here: compare q and v only.
+      const keep = (i: number) => !key.endsWith('msa.in_proj_bias') || Math.floor((3 * i) / start.length) !== 1;
+      const ours = (state.get(key) as { data: Float32Array }).data.map((v, i) => v - start[i]).filter((_, i) => keep(i));
+      const theirs = fixture.f32(`after.${key}`).map((v, i) => v - start[i]).filter((_, i) => keep(i));
       const err = relativeError(ours, theirs);
       if (!(err < 1e-3)) throw new Error(`update of ${key}: relative error ${err}`);
     }
