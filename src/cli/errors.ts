@@ -12,3 +12,27 @@ export function reportError(command: string, error: unknown): void {
   // bug worth its stack.
   process.stderr.write(`${command}: ${known ? e.message : e?.stack ?? String(error)}\n`);
 }
+
+/**
+ * Runs a command's main: sets the exit code from its result or error, and treats an event loop
+ * that empties before main settles (work lost somewhere) as a failure rather than a silent 0.
+ */
+export function runCommand(command: string, main: () => Promise<number>): void {
+  let settled = false;
+  process.once('beforeExit', () => {
+    if (settled) return;
+    process.stderr.write(`${command}: internal error: the run stopped before it finished (pending work was lost)\n`);
+    process.exitCode = 1;
+  });
+  main().then(
+    (code) => {
+      settled = true;
+      process.exitCode = code;
+    },
+    (error) => {
+      settled = true;
+      reportError(command, error);
+      process.exitCode = exitCodeOf(error);
+    },
+  );
+}

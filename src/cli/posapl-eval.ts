@@ -8,7 +8,7 @@ import { formatMetrics, writeReport } from '../eval';
 import { posaplError } from '../errors';
 import { loadModel } from '../posapl/loadModel';
 import { helpText, OptionSpec, parseArgs, usageError } from './args';
-import { exitCodeOf, reportError } from './errors';
+import { runCommand } from './errors';
 import { RetrievalSplit } from './runInputs';
 import { loadTokenizer } from './tokenizerSource';
 
@@ -65,10 +65,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (error) => {
-    reportError('posapl-eval', error);
-    process.exitCode = exitCodeOf(error);
-  },
-);
+runCommand('posapl-eval', () => main(process.argv.slice(2)));

@@ -16,7 +16,7 @@ import { defaultMicroBatch } from '../train/microBatch';
 import { Progress } from '../train/progress';
 import { Trainer, TrainResult } from '../train/trainer';
 import { helpText, OptionSpec, parseArgs, ParsedArgs, usageError } from './args';
-import { exitCodeOf, reportError } from './errors';
+import { runCommand } from './errors';
 import { RetrievalSplit, trainData } from './runInputs';
 import { loadTokenizer } from './tokenizerSource';
 
@@ -209,10 +209,4 @@ function readConfig(value: string): ModelConfig {
   return resolveConfig(parsed as never);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (error) => {
-    reportError('posapl-train', error);
-    process.exitCode = exitCodeOf(error);
-  },
-);
+runCommand('posapl-train', () => main(process.argv.slice(2)));

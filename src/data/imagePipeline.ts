@@ -153,10 +153,20 @@ export class ImagePipeline {
     this.running.clear();
     const slots = this.slots;
     this.slots = [];
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    // A terminating worker does not hold the event loop: without this timer the process can end
+    // before the worker's exit is reported, leaving this promise (and the caller's error
+    // handling after it) never settled, and the process exiting 0 in silence.
+    const keepAlive = setInterval(() => undefined, 1000);
+    try {
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 
   private pump(): void {
+    // A result arriving after close() or a failure must not start a new pool.
+    if (this.closed || this.broken) return;
     if (this.slots.length === 0) {
       for (let k = 0; k < this.workerCount; k++) this.slots.push(this.spawn());
     }
