@@ -194,7 +194,7 @@ function printSummary(r: TrainResult, report: string, json: boolean): void {
     process.stdout.write(`${lines.join('\n')}\n`);
     return;
   }
-  process.stdout.write(`${JSON.stringify({ before: r.before, best: r.best, best_epoch: r.bestEpoch, final: r.final, checkpoint: r.checkpoint, report, interrupted: r.interrupted })}\n`);
+  process.stdout.write(`${JSON.stringify({ before: r.before, best: r.best, best_epoch: r.bestEpoch, final: r.final, checkpoint: r.checkpoint, report, interrupted: r.interrupted, skipped_images: r.skippedImages })}\n`);
 }
 
 function readConfig(value: string): ModelConfig {

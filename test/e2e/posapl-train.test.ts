@@ -140,17 +140,18 @@ describe('posapl-eval', () => {
 
 describe('bad input', () => {
   it('names a missing image, or skips and counts it with --skip-missing', () => {
-    const images = at('images');
-    const victim = fs.readdirSync(images)[0];
-    fs.renameSync(path.join(images, victim), at('moved.tif'));
+    // A training image: the evaluation before training passes, the first epoch meets it.
+    const victim = (JSON.parse(fs.readFileSync(at('train.json'), 'utf8'))[0] as { image: string }).image;
+    fs.renameSync(at('images', victim), at('moved.tif'));
     try {
       const r = run(TRAIN_BIN, trainArgs(at('run-missing'), ['--epochs', '1']));
       expect(r.status).toBe(1);
       expect(r.stderr).toContain(victim);
       const skipped = run(TRAIN_BIN, trainArgs(at('run-skip'), ['--epochs', '1', '--skip-missing']));
       expect(skipped.status).toBe(0);
+      expect(lastJson(skipped.stdout).skipped_images).toBeGreaterThanOrEqual(1);
     } finally {
-      fs.renameSync(at('moved.tif'), path.join(images, victim));
+      fs.renameSync(at('moved.tif'), at('images', victim));
     }
   });
 
