@@ -1,24 +1,26 @@
 /**
- * Five captions per scene from a small grammar, in the style of RSITMD's: each caption picks a
- * few true facts of the scene (land cover, river, road and how they meet, roof colour and count,
- * where the buildings stand, ponds, trees) and says them with varied words. Counts, number
- * agreement and relations follow the scene exactly; left and right are never said, since the
- * training pipeline flips images.
+ * Five captions per scene from a small grammar: each caption picks one to three true facts of
+ * the scene (land cover, river, road and how they meet, roof colour and count, where the
+ * buildings stand, ponds, trees) and says them briefly with varied words. Counts and relations
+ * follow the scene exactly; left and right are never said, since the training pipeline flips
+ * images.
  */
 import { DemoRandom } from './random';
-import { Ground, Scene, WINDING_AMPLITUDE } from './scene';
+import { Ground, Scene, WINDING_AMPLITUDE, WOODED } from './scene';
 
 /** Words for counts 1..4 (buildings and ponds never exceed four). */
 const NUMBER_WORDS = ['', 'one', 'two', 'three', 'four'];
 
 /** Ways to name each land cover: with an article where a noun phrase needs one. */
 const GROUND_WORDS: Readonly<Record<Ground, readonly string[]>> = {
-  fields: ['green fields', 'a green meadow', 'grassland'],
-  farmland: ['farmland', 'farm fields', 'crop fields'],
-  bare: ['bare land', 'barren land', 'bare soil'],
-  desert: ['a desert', 'sand dunes', 'a sandy desert'],
-  snow: ['snowy land', 'a snowfield', 'snow'],
-  forest: ['a dense forest', 'a forest', 'woodland'],
+  fields: ['green fields', 'a green meadow'],
+  farmland: ['farmland', 'crop fields'],
+  bare: ['bare land', 'bare soil'],
+  desert: ['a desert', 'sand dunes'],
+  snow: ['snow', 'snowy land'],
+  rock: ['rocky land', 'grey rocks'],
+  forest: ['a forest', 'woodland'],
+  orchard: ['an orchard', 'orchard rows'],
 };
 
 /** The noun phrases a scene offers; null when the thing is absent. */
@@ -106,7 +108,7 @@ const TEMPLATES: readonly Template[] = [
   (scene, t, random) => {
     const options: string[] = [];
     if (!t.buildings) options.push(`${t.ground} without buildings`, `no buildings in ${t.ground}`);
-    if (!t.trees && scene.ground !== 'forest') options.push(`no trees in ${t.ground}`);
+    if (!t.trees && !WOODED.has(scene.ground)) options.push(`no trees in ${t.ground}`);
     if (!t.ponds && !scene.river) options.push(`${t.ground} with no water`);
     return options.length ? random.pick(options) : null;
   },

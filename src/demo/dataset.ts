@@ -74,7 +74,7 @@ async function writeImage(file: string, sample: DemoSample, size: number): Promi
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const sharp = require('sharp') as typeof import('sharp');
   const image = sharp(Buffer.from(sample.rgb.buffer, sample.rgb.byteOffset, sample.rgb.byteLength), { raw: { width: size, height: size, channels: 3 } });
-  const encoded = sample.format === 'png' ? image.png() : sample.format === 'jpg' ? image.jpeg({ quality: 92 }) : image.tiff({ compression: 'none' });
+  const encoded = sample.format === 'png' ? image.png() : sample.format === 'jpg' ? image.jpeg({ quality: 92, chromaSubsampling: '4:4:4' }) : image.tiff({ compression: 'none' });
   await encoded.toFile(file);
 }
 

@@ -44,16 +44,6 @@ export class DemoRandom {
     }
     return weights.length - 1;
   }
-
-  /** A copy of `items` in random order (Fisher-Yates). */
-  shuffle<T>(items: readonly T[]): T[] {
-    const out = [...items];
-    for (let i = out.length - 1; i > 0; i--) {
-      const j = Math.floor(this.next() * (i + 1));
-      [out[i], out[j]] = [out[j], out[i]];
-    }
-    return out;
-  }
 }
 
 /** A 32-bit seed for item `index` of a stream, so each image can be drawn on its own. */

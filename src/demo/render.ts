@@ -101,7 +101,10 @@ function fillWhere(S: number, x0: number, y0: number, x1: number, y1: number, in
   }
 }
 
-/** Land cover: meadow bands, striped crop parcels, blotchy soil, rippled sand, shaded snow or canopy. */
+/**
+ * Land cover: meadow bands, striped crop parcels, blotchy soil, rippled sand, shaded snow,
+ * cracked rock, a bumpy canopy or an orchard's grid of crowns.
+ */
 function drawGround(rgb: Uint8Array, S: number, ground: Ground, seed: number): void {
   const cuts = (k: number, n: number) => [0, ...Array.from({ length: n - 1 }, (_, i) => Math.round(((i + 1) / n + (unit(seed, k + i) - 0.5) / (2 * n)) * S)), S];
   const xCuts = cuts(10, 2 + Math.floor(unit(seed, 1) * 2));
@@ -113,6 +116,8 @@ function drawGround(rgb: Uint8Array, S: number, ground: Ground, seed: number): v
   };
   const phase = [unit(seed, 3), unit(seed, 4), unit(seed, 5)].map((u) => u * 2 * Math.PI);
   const angle = unit(seed, 6) * Math.PI;
+  const spacing = Math.max(4, Math.round(S / 16));
+  const offset = Math.floor(unit(seed, 7) * spacing);
   for (let y = 0; y < S; y++) {
     for (let x = 0; x < S; x++) {
       let c: Rgb;
@@ -143,10 +148,24 @@ function drawGround(rgb: Uint8Array, S: number, ground: Ground, seed: number): v
           c = [214, 224, 236];
           shade = 7 * Math.sin(x * 0.13 + phase[0]) * Math.sin(y * 0.11 + phase[1]) + 4 * noise(x, y, seed);
           break;
-        default:
-          // Forest: a bumpy canopy of crowns.
+        case 'rock': {
+          c = [150, 146, 140];
+          const crack = Math.abs(Math.sin(x * 0.35 + y * 0.2 + phase[0])) < 0.08 || Math.abs(Math.sin(x * 0.15 - y * 0.4 + phase[1])) < 0.08;
+          shade = (crack ? -38 : 0) + 8 * Math.sin(x * 0.12 + phase[2]) * Math.sin(y * 0.1 + phase[0]) + 6 * noise(x, y, seed);
+          break;
+        }
+        case 'forest':
           c = [40, 84, 40];
           shade = 13 * Math.sin(x * 0.9 + phase[0]) * Math.sin(y * 0.9 + phase[1]) + 9 * noise(x, y, seed);
+          break;
+        default: {
+          // Orchard: crowns on a regular grid over light grass.
+          const gx = ((x + offset) % spacing) - spacing / 2 + 0.5;
+          const gy = ((y + offset) % spacing) - spacing / 2 + 0.5;
+          const crown = gx * gx + gy * gy < (spacing * spacing) / 9;
+          c = crown ? [44, 96, 44] : [128, 150, 82];
+          shade = 6 * noise(x, y, seed);
+        }
       }
       const i = (y * S + x) * 3;
       rgb[i] = clampByte(c[0] + shade);

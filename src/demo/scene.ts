@@ -5,8 +5,8 @@
  */
 import { DemoRandom } from './random';
 
-/** The land cover that fills the scene; a forest is all trees, so it has no separate ones. */
-export type Ground = 'fields' | 'farmland' | 'bare' | 'desert' | 'snow' | 'forest';
+/** The land cover that fills the scene. */
+export type Ground = 'fields' | 'farmland' | 'bare' | 'desert' | 'snow' | 'rock' | 'forest' | 'orchard';
 /** Roof colours; every building of a scene has the same one. */
 export type RoofColour = 'red' | 'white' | 'blue' | 'yellow';
 export type Orientation = 'horizontal' | 'vertical';
@@ -75,7 +75,9 @@ export interface Scene {
   treeAmount: TreeAmount;
 }
 
-export const GROUNDS: readonly Ground[] = ['fields', 'farmland', 'bare', 'desert', 'snow', 'forest'];
+export const GROUNDS: readonly Ground[] = ['fields', 'farmland', 'bare', 'desert', 'snow', 'rock', 'forest', 'orchard'];
+/** Land covers made of trees: they get no separate trees, and no caption says there are none. */
+export const WOODED: ReadonlySet<Ground> = new Set<Ground>(['forest', 'orchard']);
 export const ROOF_COLOURS: readonly RoofColour[] = ['red', 'white', 'blue', 'yellow'];
 /** A river this winding is called winding, a flatter one straight. */
 export const WINDING_AMPLITUDE = 0.06;
@@ -184,7 +186,7 @@ export function sampleScene(random: DemoRandom, size: number): Scene {
     ponds.push({ cx, cy, rx, ry });
   }
 
-  const treeAmount: TreeAmount = ground === 'forest' ? 'none' : (['none', 'few', 'many'] as const)[random.weighted([0.3, 0.35, 0.35])];
+  const treeAmount: TreeAmount = WOODED.has(ground) ? 'none' : (['none', 'few', 'many'] as const)[random.weighted([0.3, 0.35, 0.35])];
   const treesWanted = treeAmount === 'none' ? 0 : treeAmount === 'few' ? random.int(2, 4) : random.int(8, 14);
   const trees: Tree[] = [];
   for (let attempt = 0; attempt < ATTEMPTS * 2 && trees.length < treesWanted; attempt++) {
