@@ -2,6 +2,7 @@ import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { attentionBackward, attentionForward } from '../../src/ops/attention';
 import { dot, expectClose, finiteDifference, randomArray, sampleIndices } from '../helpers/numeric';
+import { expectError } from '../helpers/errors';
 
 interface Shape {
   b: number;
@@ -65,17 +66,6 @@ function run(qkv: Float32Array, dout: Float32Array, s: Shape) {
   const dqkv = new Float32Array(qkv.length).fill(NaN); // every element must be written
   attentionBackward({ dqkv, dout, qkv, probs, ...s });
   return { out, probs, dqkv };
-}
-
-function expectError(fn: () => void, code: string, name: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect((caught as { code?: string } | undefined)?.code).toBe(code);
-  expect((caught as Error).message).toMatch(new RegExp(`\\b${name}\\b`));
 }
 
 describe('attentionForward / attentionBackward', () => {

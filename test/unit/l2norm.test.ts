@@ -1,5 +1,6 @@
 import { l2NormBackward, l2NormForward } from '../../src/ops/l2norm';
 import { dot, expectClose, finiteDifference, randomArray, sampleIndices } from '../helpers/numeric';
+import { expectError } from '../helpers/errors';
 
 const EPS = 1e-12;
 
@@ -17,17 +18,6 @@ function reference(x: Float32Array, dout: Float32Array, n: number, c: number) {
     }
   }
   return { out, dx };
-}
-
-function expectError(fn: () => void, code: string, name: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect((caught as { code?: string } | undefined)?.code).toBe(code);
-  expect((caught as Error).message).toMatch(new RegExp(`\\b${name}\\b`));
 }
 
 describe('l2NormForward / l2NormBackward', () => {

@@ -1,5 +1,6 @@
 import { layerNormBackward, layerNormForward } from '../../src/ops/layernorm';
 import { dot, expectClose, finiteDifference, randomArray, sampleIndices } from '../helpers/numeric';
+import { expectError } from '../helpers/errors';
 
 const EPS = 1e-5;
 
@@ -32,17 +33,6 @@ function reference(x: Float32Array, w: Float32Array, b: Float32Array, n: number,
     }
   }
   return { out, mean, rstd, dx, dw, db };
-}
-
-function expectError(fn: () => void, code: string, name: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect((caught as { code?: string } | undefined)?.code).toBe(code);
-  expect((caught as Error).message).toMatch(new RegExp(`\\b${name}\\b`));
 }
 
 describe('layerNormForward / layerNormBackward', () => {

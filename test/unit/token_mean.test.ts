@@ -2,17 +2,7 @@ import {
   broadcastAddBackward, broadcastAddForward, tokenMeanBackward, tokenMeanForward,
 } from '../../src/ops/token_mean';
 import { dot, expectClose, finiteDifference, randomArray, sampleIndices } from '../helpers/numeric';
-
-function expectError(fn: () => void, code: string, name: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect((caught as { code?: string } | undefined)?.code).toBe(code);
-  expect((caught as Error).message).toMatch(new RegExp(`\\b${name}\\b`));
-}
+import { expectError } from '../helpers/errors';
 
 describe('token mean and broadcast add', () => {
   // (b, l, c) = (4, 50, 37): the vision token count, an odd width, more than one thread's work.

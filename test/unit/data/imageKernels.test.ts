@@ -8,6 +8,7 @@ import { CLIP_MEAN, CLIP_STD, imageNormalize } from '../../../src/ops/imageNorma
 import { imageResizeBicubic } from '../../../src/ops/imageResize';
 import { imageWarpAffine } from '../../../src/ops/imageWarp';
 import { rng } from '../../helpers/numeric';
+import { expectError } from '../../helpers/errors';
 
 function randomImage(h: number, w: number, seed: number): Uint8Array {
   const r = rng(seed);
@@ -54,17 +55,6 @@ function referenceResize(src: Uint8Array, w: number, box: number[], oh: number, 
     rows = t.map(({ lo, k }) => Array.from({ length: cols }, (_, i) => clip(k.reduce((s, kv, j) => s + rows[lo + j][i] * kv, 1 << 21))));
   }
   return Uint8Array.from(rows.flat());
-}
-
-function expectError(fn: () => void, code: string, name: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect((caught as { code?: string } | undefined)?.code).toBe(code);
-  expect((caught as Error).message).toMatch(new RegExp(`\\b${name}\\b`));
 }
 
 describe('imageResizeBicubic', () => {
