@@ -4,7 +4,7 @@
  * dataset of {@link generateDemoDataset} to several times its untrained retrieval within the
  * demo's time budget on two cores.
  */
-import { ModelConfig } from '../clip/config';
+import { ModelConfig, PRESETS } from '../clip/config';
 
 /**
  * 7 layers per tower so Side Fusion exists; the text tower reads ids of the byte-level
@@ -17,19 +17,8 @@ export const DEMO_CONFIG: ModelConfig = {
   embed_dim: 32,
   vision_cfg: { image_size: 64, patch_size: 16, width: 32, layers: 7, head_width: 16 },
   text_cfg: { context_length: 32, vocab_size: 514, width: 96, heads: 6, layers: 7 },
-  posapl: {
-    down_dim: 16,
-    sa_heads: 2,
-    pos_side: false,
-    down_dim_pos: 16,
-    side_fusion: 'chained',
-    sa_image: true,
-    sa_text: true,
-    pos: true,
-    side_fusion_image: true,
-    side_fusion_text: true,
-    triplet: true,
-  },
+  // The RSITMD flags (every POSAPL part on, chained Side Fusion, no per-layer POS adapters), narrower.
+  posapl: { ...PRESETS.rsitmd.posapl, down_dim: 16, sa_heads: 2, down_dim_pos: 16 },
 };
 
 /** How the demo trains (spec section 5's loop with smaller numbers). */
