@@ -92,6 +92,13 @@ const int32_t* Args::i32_in(size_t i, const char* name, int64_t length) {
   return static_cast<const int32_t*>(typed(i, name, napi_int32_array, "Int32Array", length, false, false));
 }
 
+const uint8_t* Args::u8_in(size_t i, const char* name, int64_t length) {
+  return static_cast<const uint8_t*>(typed(i, name, napi_uint8_array, "Uint8Array", length, false, false));
+}
+uint8_t* Args::u8_out(size_t i, const char* name, int64_t length) {
+  return static_cast<uint8_t*>(typed(i, name, napi_uint8_array, "Uint8Array", length, false, true));
+}
+
 int64_t Args::integer(size_t i, const char* name, int64_t lo, int64_t hi) {
   Napi::Value v = info_[i];
   const std::string want = std::string("Expected integer in [") + std::to_string(lo) + ", " +

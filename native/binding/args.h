@@ -32,6 +32,9 @@ class Args {
   const float* f32_in_or_null(size_t i, const char* name, int64_t length);
   float* f32_out_or_null(size_t i, const char* name, int64_t length);
   const int32_t* i32_in(size_t i, const char* name, int64_t length);
+  // Uint8Array pixel buffers (the image ops).
+  const uint8_t* u8_in(size_t i, const char* name, int64_t length);
+  uint8_t* u8_out(size_t i, const char* name, int64_t length);
 
   // Integer in [1, 2^31 - 1].
   int64_t dim(size_t i, const char* name);
