@@ -1,13 +1,14 @@
 // One posapl-native training step at ViT-B/32 size, run in its own process so that its peak RSS
-// is its own. Used by bench/train.js; prints one JSON line.
+// is its own. Used by bench/train.js; prints one JSON line (with --profile, the per-op times of
+// the last timed step too).
 'use strict';
 const path = require('path');
-const { loadModel } = require(path.resolve(__dirname, '..', 'lib'));
+const { loadModel, startProfile, stopProfile } = require(path.resolve(__dirname, '..', 'lib'));
 
 async function main() {
-  const [config, batch, steps, microBatch] = process.argv.slice(2);
+  const [config, batch, steps, microBatch, precision, profile] = process.argv.slice(2);
   const n = Number(batch);
-  const model = await loadModel({ config, seed: 0 });
+  const model = await loadModel({ config, seed: 0, precision: precision || 'fp32' });
   const L = model.config.text_cfg.context_length;
   const S = model.config.vision_cfg.image_size;
   const pixels = new Float32Array(n * 3 * S * S).map(() => Math.random() * 2 - 1);
@@ -24,7 +25,15 @@ async function main() {
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < Number(steps); i++) step();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9 / Number(steps);
-  console.log(JSON.stringify({ seconds_per_step: seconds, peak_rss_mb: process.resourceUsage().maxRSS / 1024 }));
+  const result = { seconds_per_step: seconds, peak_rss_mb: process.resourceUsage().maxRSS / 1024 };
+  if (profile === 'profile') {
+    startProfile();
+    const p0 = process.hrtime.bigint();
+    step();
+    result.profile_step_ms = Number(process.hrtime.bigint() - p0) / 1e6;
+    result.profile = stopProfile();
+  }
+  console.log(JSON.stringify(result));
 }
 
 main().catch((e) => {

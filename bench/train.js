@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// npm run bench:train [-- --batch 32 --steps 2 --micro-batch N --configs rsitmd,rsicd --json]
+// npm run bench:train [-- --batch 32 --steps 2 --micro-batch N --configs rsitmd,rsicd --precision fp32|bf16
+//                        --profile --no-torch --json]
 // Seconds per ViT-B/32 training step and peak RSS of posapl-native beside PyTorch (Debian's
 // torch 1.13 running tools/reference/posapl_model.py, OpenBLAS kernels not capped), measured in
 // one run on the same shapes, each in its own process.
@@ -18,6 +19,9 @@ const steps = Number(opt('steps', '2'));
 const microBatch = opt('micro-batch', '');
 const configs = opt('configs', 'rsitmd,rsicd').split(',');
 const json = argv.includes('--json');
+const profile = argv.includes('--profile');
+const withTorch = !argv.includes('--no-torch');
+const precision = opt('precision', 'fp32');
 const python = process.env.POSAPL_PYTHON || '/usr/bin/python3';
 
 function runJson(cmd, args, env) {
@@ -32,21 +36,60 @@ delete torchEnv.OPENBLAS_L2_SIZE;
 
 const rows = [];
 for (const config of configs) {
-  const ours = runJson(process.execPath, [path.join(__dirname, 'train-step.js'), config, String(batch), String(steps), microBatch], process.env);
-  const torch = runJson(python, [path.join(root, 'tools/reference/bench_step.py'), '--config', config, '--batch', String(batch), '--steps', String(steps)], torchEnv);
+  const ours = runJson(process.execPath, [path.join(__dirname, 'train-step.js'), config, String(batch), String(steps), microBatch, precision, profile ? 'profile' : ''], process.env);
+  const torch = !withTorch ? { error: 'not run' } : runJson(python, [path.join(root, 'tools/reference/bench_step.py'), '--config', config, '--batch', String(batch), '--steps', String(steps)], torchEnv);
   rows.push({
     config, batch, micro_batch: microBatch ? Number(microBatch) : batch,
     posapl_s: ours.seconds_per_step, posapl_rss_mb: ours.peak_rss_mb,
     torch_s: torch.seconds_per_step, torch_rss_mb: torch.peak_rss_mb,
     speedup: torch.seconds_per_step / ours.seconds_per_step,
-    error: ours.error || torch.error,
+    error: ours.error || (withTorch ? torch.error : undefined),
+    profile: ours.profile, profile_step_ms: ours.profile_step_ms,
   });
 }
 
 const f = (v, d = 2) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '-');
-console.log(`ViT-B/32 training step, batch ${batch} (${steps} timed steps after a warm-up)`);
+console.log(`ViT-B/32 training step, ${precision}, batch ${batch} (${steps} timed steps after a warm-up)`);
 console.log('config   posapl s/step  RSS MB   torch s/step  RSS MB   speed-up');
 for (const r of rows) {
   console.log(`${r.config.padEnd(8)} ${f(r.posapl_s).padStart(13)} ${f(r.posapl_rss_mb, 0).padStart(7)} ${f(r.torch_s).padStart(13)} ${f(r.torch_rss_mb, 0).padStart(7)} ${f(r.speedup).padStart(9)}x${r.error ? `  (${r.error})` : ''}`);
 }
+if (profile) for (const r of rows) if (r.profile) printProfile(r);
 if (json) console.log(JSON.stringify({ train: rows }));
+
+// Native functions grouped by what they compute; whatever is left of the step is JavaScript.
+function category(op) {
+  if (op.startsWith('gemmBf16')) return 'GEMM bf16 (frozen Linears, fwd + dx)';
+  if (op.startsWith('gemm nt')) return 'GEMM forward (x W^T)';
+  if (op.startsWith('gemm nn')) return 'GEMM input gradient (dy W)';
+  if (op.startsWith('gemm')) return 'GEMM weight gradient';
+  if (op === 'biasGrad' || op === 'activationBackward') return 'bias / GELU backward';
+  if (op.startsWith('attention')) return 'attention';
+  if (op.startsWith('layerNorm')) return 'LayerNorm';
+  if (op.startsWith('saAdapter')) return 'SA-adapter';
+  if (op.startsWith('mlpAdapter')) return 'MLP adapters (POS)';
+  if (op.startsWith('sideFusion') || op.startsWith('tokenMean') || op.startsWith('broadcastAdd')) return 'Side Fusion';
+  if (op === 'retrievalLosses' || op.startsWith('l2Norm')) return 'losses + L2 norm';
+  if (op === 'adamw') return 'AdamW';
+  if (op === 'patchEmbed' || op === 'embeddingForward') return 'embeddings';
+  if (op === 'axpy' || op === 'add') return 'residual adds';
+  return 'other native';
+}
+
+function printProfile(r) {
+  const groups = new Map();
+  let nativeMs = 0;
+  for (const { op, calls, ms } of r.profile) {
+    const g = groups.get(category(op)) ?? { ms: 0, calls: 0 };
+    g.ms += ms;
+    g.calls += calls;
+    groups.set(category(op), g);
+    nativeMs += ms;
+  }
+  groups.set('JavaScript (allocation, copies, glue)', { ms: r.profile_step_ms - nativeMs, calls: 0 });
+  console.log(`\nProfile of one ${r.config} step (${f(r.profile_step_ms / 1000)} s, ${precision}):`);
+  console.log('part                                       ms   share  calls');
+  for (const [name, g] of [...groups.entries()].sort((a, b) => b[1].ms - a[1].ms)) {
+    console.log(`${name.padEnd(38)} ${f(g.ms, 0).padStart(7)} ${f((100 * g.ms) / r.profile_step_ms, 1).padStart(6)}% ${String(g.calls || '').padStart(6)}`);
+  }
+}

@@ -4,8 +4,11 @@
  */
 export { nativeInfo } from './native/addon';
 export type { AddonInfo } from './native/addon';
+export { startProfile, stopProfile } from './native/profile';
+export type { OpTime } from './native/profile';
 export { loadModel } from './posapl/loadModel';
 export type { LoadModelOptions } from './posapl/loadModel';
+export type { Precision } from './nn/linear';
 export { PosaplModel } from './posapl/model';
 export type { BatchLosses, TrainingBatch } from './posapl/model';
 export { PRESETS, resolveConfig } from './clip/config';

@@ -7,6 +7,7 @@
 
 #include "args.h"
 #include "posapl/cpu_features.h"
+#include "posapl/gemm_bf16.h"
 #include "posapl/threadpool.h"
 #include "registry.h"
 
@@ -36,6 +37,7 @@ static Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("isa", isa_name(cpu_isa()));
   o.Set("threads", num_threads());
+  o.Set("bf16", bf16_available());
 #ifdef POSAPL_WITH_CUDA
   o.Set("cuda", true);
 #else

@@ -99,6 +99,13 @@ uint8_t* Args::u8_out(size_t i, const char* name, int64_t length) {
   return static_cast<uint8_t*>(typed(i, name, napi_uint8_array, "Uint8Array", length, false, true));
 }
 
+const uint16_t* Args::u16_in(size_t i, const char* name, int64_t length) {
+  return static_cast<const uint16_t*>(typed(i, name, napi_uint16_array, "Uint16Array", length, false, false));
+}
+uint16_t* Args::u16_out(size_t i, const char* name, int64_t length) {
+  return static_cast<uint16_t*>(typed(i, name, napi_uint16_array, "Uint16Array", length, false, true));
+}
+
 int64_t Args::integer(size_t i, const char* name, int64_t lo, int64_t hi) {
   Napi::Value v = info_[i];
   const std::string want = std::string("Expected integer in [") + std::to_string(lo) + ", " +

@@ -35,6 +35,9 @@ class Args {
   // Uint8Array pixel buffers (the image ops).
   const uint8_t* u8_in(size_t i, const char* name, int64_t length);
   uint8_t* u8_out(size_t i, const char* name, int64_t length);
+  // Uint16Array bf16 buffers (packed weights).
+  const uint16_t* u16_in(size_t i, const char* name, int64_t length);
+  uint16_t* u16_out(size_t i, const char* name, int64_t length);
 
   // Integer in [1, 2^31 - 1].
   int64_t dim(size_t i, const char* name);

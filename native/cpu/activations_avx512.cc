@@ -16,29 +16,8 @@
 
 namespace posapl::activation_detail {
 
-namespace {
-
-using simd512::erf16;
-using simd512::exp_negative;
 using simd512::first_lanes;
-
-// The same expression as posapl::gelu_grad: Phi(x) + x phi(x)
-//   = 0.5 (1 + erf(x / sqrt 2)) + x e^{-x^2/2} / sqrt(2 pi).
-// x phi(x) is taken at x clamped to [-13, 13], inside exp_negative's range: beyond, it is
-// below 1e-36 and the float result is Phi(x) either way. Non-finite x gives NaN, as in
-// gelu_grad (inf * e^-inf = inf * 0).
-inline __m512 gelu_grad16(__m512 x) {
-  const __m512 cdf = _mm512_fmadd_ps(_mm512_set1_ps(0.5f), erf16(_mm512_mul_ps(x, _mm512_set1_ps(0.70710678118654752f))),
-                                     _mm512_set1_ps(0.5f));
-  const __m512 xc = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-13.0f)), _mm512_set1_ps(13.0f));
-  const __m512 pdf = _mm512_mul_ps(_mm512_set1_ps(0.3989422804014327f),
-                                   exp_negative(_mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(-0.5f), xc), xc)));
-  const __m512 grad = _mm512_fmadd_ps(xc, pdf, cdf);
-  // fpclass categories: 0x01 QNaN, 0x08 +inf, 0x10 -inf, 0x80 SNaN.
-  return _mm512_mask_blend_ps(_mm512_fpclass_ps_mask(x, 0x99), grad, _mm512_set1_ps(__builtin_nanf("")));
-}
-
-}  // namespace
+using simd512::gelu_grad16;
 
 void activation_backward_avx512(Activation act, float* dx, const float* dy, const float* pre, int64_t n) {
   for (int64_t i = 0; i < n; i += 16) {

@@ -19,7 +19,7 @@ namespace posapl::gemm_detail {
 
 namespace {
 
-using simd512::erf16;
+using simd512::gelu16;
 using simd512::first_lanes;
 
 constexpr int64_t MR = 14, NR = 32;
@@ -116,12 +116,6 @@ void pack_b(float* dst, const float* B, int64_t ldb, bool trans, int64_t n0, int
 }
 
 // ---- epilogue ---------------------------------------------------------------------------
-
-// The same expression as posapl::gelu: 0.5 x (1 + erf(x / sqrt 2)).
-inline __m512 gelu16(__m512 x) {
-  const __m512 e = erf16(_mm512_mul_ps(x, _mm512_set1_ps(0.70710678118654752f)));
-  return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
-}
 
 // One row segment of up to 16 columns (mask): acc holds sum_k a b. Out of line: it runs once
 // per tile, and 28 inlined copies of the GELU would crowd the instruction cache.

@@ -6,6 +6,7 @@ import { PRESETS, resolveConfig } from '../clip/config';
 import { ImagePipeline, readEvalSet } from '../data';
 import { formatMetrics, writeReport } from '../eval';
 import { posaplError } from '../errors';
+import { Precision } from '../nn/linear';
 import { loadModel } from '../posapl/loadModel';
 import { helpText, OptionSpec, parseArgs, usageError } from './args';
 import { runCommand } from './errors';
@@ -23,6 +24,7 @@ const OPTIONS: OptionSpec[] = [
   { name: 'workers', kind: 'int', value: 'N', help: 'image decoding threads (default: the number of cores)' },
   { name: 'skip-missing', kind: 'flag', help: 'count unreadable images (embedded as blank) instead of stopping' },
   { name: 'device', kind: 'string', help: 'where to compute', default: 'cpu', choices: ['cpu', 'cuda'] },
+  { name: 'precision', kind: 'string', help: "frozen backbone's products: fp32, or bf16 (AMX; falls back to fp32 where the CPU lacks it)", default: 'fp32', choices: ['fp32', 'bf16'] },
   { name: 'json', kind: 'flag', help: 'print the metrics as one JSON object on the last line' },
   { name: 'help', kind: 'flag', help: 'show this help' },
 ];
@@ -41,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
   const configArg = args.config as string;
   const config = configArg in PRESETS ? resolveConfig(configArg as 'rsitmd') : resolveConfig(JSON.parse(fs.readFileSync(configArg, 'utf8')));
   const tokenizer = await loadTokenizer(args.tokenizer as string | undefined, args.weights as string);
-  const model = await loadModel({ config, weights: args.weights as string, checkpoint: args.checkpoint as string, device: args.device as 'cpu' });
+  const model = await loadModel({ config, weights: args.weights as string, checkpoint: args.checkpoint as string, device: args.device as 'cpu', precision: args.precision as Precision });
   const images = readEvalSet(args.test as string);
   const pipeline = new ImagePipeline({
     root: args.images as string, imageSize: config.vision_cfg.image_size,

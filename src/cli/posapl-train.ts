@@ -10,6 +10,7 @@ import { ImagePipeline, readEvalSet, readTrainSet } from '../data';
 import { DEMO_CONFIG, DEMO_TRAINING, generateDemoDataset } from '../demo';
 import { formatMetrics, writeReport } from '../eval';
 import { posaplError } from '../errors';
+import { Precision } from '../nn/linear';
 import { loadModel } from '../posapl/loadModel';
 import { ClipTokenizer } from '../text/clipTokenizer';
 import { defaultMicroBatch } from '../train/microBatch';
@@ -38,6 +39,7 @@ const OPTIONS: OptionSpec[] = [
   { name: 'workers', kind: 'int', value: 'N', help: 'image decoding threads (default: the number of cores)' },
   { name: 'skip-missing', kind: 'flag', help: 'skip and count unreadable images instead of stopping' },
   { name: 'device', kind: 'string', help: 'where to compute', default: 'cpu', choices: ['cpu', 'cuda'] },
+  { name: 'precision', kind: 'string', help: "frozen backbone's products: fp32, or bf16 (AMX; falls back to fp32 where the CPU lacks it)", default: 'fp32', choices: ['fp32', 'bf16'] },
   { name: 'json', kind: 'flag', help: 'print one JSON object as the last line of stdout' },
   { name: 'help', kind: 'flag', help: 'show this help' },
 ];
@@ -73,7 +75,7 @@ async function train(args: ParsedArgs): Promise<number> {
   if (!fs.existsSync(args.images as string)) throw posaplError('POSAPL_IO', `--images ${args.images}: no such folder`);
   const config = readConfig(args.config as string);
   const tokenizer = await loadTokenizer(args.tokenizer as string | undefined, args.weights as string);
-  const model = await loadModel({ config, weights: args.weights as string, device: args.device as 'cpu' | 'cuda' });
+  const model = await loadModel({ config, weights: args.weights as string, device: args.device as 'cpu' | 'cuda', precision: args.precision as Precision });
   return run(args, model, tokenizer, out, {
     train: readTrainSet(args.train as string),
     test: readEvalSet(args.test as string),
@@ -90,7 +92,7 @@ async function demo(args: ParsedArgs): Promise<number> {
   log('posapl-train: no data given, so this runs the built-in demo (no download needed).');
   log(`Generating a small synthetic remote-sensing dataset in ${path.join(out, 'data')} ...`);
   const data = await generateDemoDataset(path.join(out, 'data'), { seed: DEMO_TRAINING.seed });
-  const model = await loadModel({ config: DEMO_CONFIG, seed: DEMO_TRAINING.seed });
+  const model = await loadModel({ config: DEMO_CONFIG, seed: DEMO_TRAINING.seed, precision: args.precision as Precision });
   // The demo's own settings, unless given on the command line.
   const given = new Set(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')[0]));
   const pick = (name: string, value: number) => (given.has(name) ? args[name] : value);

@@ -5,12 +5,16 @@
  */
 import * as path from 'path';
 
+import { isProfiling, profiledAddon } from './profile';
+
 /** What addon.info() reports about the loaded binary. */
 export interface AddonInfo {
   /** SIMD path in use: avx512, avx2 or scalar (POSAPL_ISA can lower it). */
   isa: 'avx512' | 'avx2' | 'scalar';
   /** Threads a kernel uses (POSAPL_THREADS overrides the core count). */
   threads: number;
+  /** Whether the bf16 kernels (AMX-BF16) can run: precision 'bf16' falls back to fp32 otherwise. */
+  bf16: boolean;
   /** Whether this binary was built with the CUDA backend. */
   cuda: boolean;
 }
@@ -24,7 +28,7 @@ let loaded: RawAddon | undefined;
 
 /** The native addon, loaded on first use; throws an Error with code POSAPL_NO_BINARY and what to run. */
 export function addon(): RawAddon {
-  if (loaded) return loaded;
+  if (loaded) return isProfiling() ? profiledAddon(loaded) : loaded;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const load = require('node-gyp-build') as (dir: string) => RawAddon;
@@ -40,7 +44,7 @@ export function addon(): RawAddon {
     error.code = 'POSAPL_NO_BINARY';
     throw error;
   }
-  return loaded;
+  return isProfiling() ? profiledAddon(loaded) : loaded;
 }
 
 /** Facts about the loaded binary: SIMD path, threads, CUDA support. */

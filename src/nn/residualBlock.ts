@@ -11,7 +11,7 @@ import { activationBackward } from '../ops/gemm';
 import { axpy } from '../ops/elementwise';
 import { layerNormBackward, layerNormForward } from '../ops/layernorm';
 import { Parameters } from '../posapl/parameters';
-import { Linear } from './linear';
+import { Linear, Precision } from './linear';
 
 /** An adapter that maps token rows (N,L,width) to (N,L,width) with saved state (SA-adapter, POS side). */
 export interface TokenAdapter {
@@ -38,7 +38,7 @@ export class BlockActivations {
   readonly mean2: Float32Array;
   readonly rstd2: Float32Array;
   readonly pre: Float32Array; // (R,4C) c_fc output before GELU
-  readonly u: Float32Array; // (R,4C) after GELU
+  readonly u: Float32Array | null; // (R,4C) after GELU; in bf16 c_proj applies the GELU as it reads pre
   readonly m: Float32Array; // (R,C) MLP output, the SA-adapter's input
   readonly saSaved: Float32Array | null;
   readonly saOut: Float32Array | null; // (R,C)
@@ -59,7 +59,7 @@ export class BlockActivations {
     this.mean2 = new Float32Array(R);
     this.rstd2 = new Float32Array(R);
     this.pre = new Float32Array(R * 4 * C);
-    this.u = new Float32Array(R * 4 * C);
+    this.u = block.fusedMlp ? null : new Float32Array(R * 4 * C);
     this.m = new Float32Array(R * C);
     this.saSaved = block.sa ? new Float32Array(block.sa.savedSize(n)) : null;
     this.saOut = block.sa ? new Float32Array(R * C) : null;
@@ -117,6 +117,16 @@ export class ResidualBlock {
     this.proj = new Linear(params.get(`${prefix}.mlp.c_proj.weight`), params.get(`${prefix}.mlp.c_proj.bias`));
   }
 
+  /** Whether the MLP's GELU is applied as c_proj reads its input (bf16), so its output is never stored. */
+  get fusedMlp(): boolean {
+    return this.fc.bf16 && this.proj.bf16;
+  }
+
+  /** Switches the frozen Linears between fp32 and packed bf16 products. */
+  setPrecision(precision: Precision): void {
+    for (const linear of [this.inProj, this.outProj, this.fc, this.proj]) linear.setPrecision(precision);
+  }
+
   /** y (N,L,C) = block(x); `p` is the POS stream (N,L,C) for the per-layer POS adapter. */
   forward(y: Float32Array, x: Float32Array, n: number, a: BlockActivations, p: Float32Array | null): void {
     const R = n * this.tokens;
@@ -132,8 +142,13 @@ export class ResidualBlock {
       axpy(a.x1, a.posOut, 1, R * C);
     }
     layerNormForward({ out: a.h2, x: a.x1, weight: this.ln2w, bias: this.ln2b, n: R, c: C, mean: a.mean2, rstd: a.rstd2 });
-    this.fc.forward(a.u, a.h2, R, { activation: 'gelu', pre: training ? a.pre : undefined });
-    this.proj.forward(a.m, a.u, R);
+    if (a.u) {
+      this.fc.forward(a.u, a.h2, R, { activation: 'gelu', pre: training ? a.pre : undefined });
+      this.proj.forward(a.m, a.u, R);
+    } else {
+      this.fc.forward(a.pre, a.h2, R);
+      this.proj.forward(a.m, a.pre, R, { inputActivation: 'gelu' });
+    }
     y.set(a.x1);
     axpy(y, a.m, 1, R * C);
     if (this.sa && a.saSaved && a.saOut) {

@@ -1,5 +1,6 @@
 /** The native op set, each module one concept. */
 export * from './gemm';
+export * from './gemmBf16';
 export * from './losses';
 export * from './adamw';
 export * from './layernorm';

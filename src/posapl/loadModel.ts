@@ -6,6 +6,7 @@ import { ModelConfig, ModelConfigInput, resolveConfig } from '../clip/config';
 import { posaplError } from '../errors';
 import { loadStateDict, toFloat32 } from '../io';
 import { nativeInfo } from '../native/addon';
+import { Precision } from '../nn/linear';
 import { PosaplModel } from './model';
 import { numel } from './parameters';
 
@@ -21,6 +22,12 @@ export interface LoadModelOptions {
   device?: 'cpu' | 'cuda';
   /** Seed of the initialisation of whatever no file provides (default 0). */
   seed?: number;
+  /**
+   * 'fp32' (default), or 'bf16': the frozen backbone's products in bf16 on AMX with fp32
+   * accumulation; adapters, gradients, losses and AdamW stay fp32. Falls back to fp32 where the
+   * CPU lacks AMX-BF16 (model.precision tells which runs).
+   */
+  precision?: Precision;
 }
 
 /** Builds a model and fills it from the given files; every name and shape is checked. */
@@ -42,10 +49,16 @@ export async function loadModel(opts: LoadModelOptions): Promise<PosaplModel> {
       throw posaplError('POSAPL_TYPE', `Expected a file path for ${key} but received ${String(opts[key])}`);
     }
   }
+  const precision = opts.precision ?? 'fp32';
+  if (precision !== 'fp32' && precision !== 'bf16') {
+    throw posaplError('POSAPL_TYPE', `Expected 'fp32' or 'bf16' for precision but received ${JSON.stringify(precision)}`);
+  }
   const model = new PosaplModel(resolveConfig(opts.config));
   model.params.initialise(seed);
   if (opts.weights) await loadBackbone(model, opts.weights);
   if (opts.checkpoint) await loadCheckpoint(model, opts.checkpoint);
+  // Packed after the weights are final.
+  if (precision === 'bf16') model.setPrecision('bf16');
   return model;
 }
 

@@ -9,6 +9,8 @@ import { TensorEntry } from '../io/dtypes';
 import { adamw } from '../ops/adamw';
 import { l2NormBackward, l2NormForward } from '../ops/l2norm';
 import { retrievalLosses } from '../ops/losses';
+import { Precision } from '../nn/linear';
+import { bf16Available } from '../ops/gemmBf16';
 import { parameterSpecs } from './parameterSpecs';
 import { Parameters } from './parameters';
 import { TextActivations, TextTower } from './textTower';
@@ -47,11 +49,36 @@ export class PosaplModel {
   private moments: { m: Float32Array[]; v: Float32Array[] } | null = null;
   private readonly activationCache = new Map<string, VisionActivations | TextActivations>();
   private disposed = false;
+  private precisionInUse: Precision = 'fp32';
 
   constructor(readonly config: ModelConfig) {
     this.params = new Parameters(parameterSpecs(config));
     this.vision = new VisionTower(this.params, config);
     this.text = new TextTower(this.params, config);
+  }
+
+  /** Arithmetic of the frozen backbone's products: 'fp32', or 'bf16' (AMX) where the CPU has it. */
+  get precision(): Precision {
+    return this.precisionInUse;
+  }
+
+  /**
+   * Runs the frozen backbone's Linears in bf16 (weights packed once, activations rounded as they
+   * are read, fp32 accumulation) or back in fp32. Adapters, gradients, losses and AdamW stay fp32.
+   * Where the CPU or OS lacks AMX-BF16, 'bf16' falls back to fp32: read `precision` to see which
+   * runs. Call again after changing frozen weights.
+   */
+  setPrecision(precision: Precision): Precision {
+    this.checkUsable();
+    if (precision !== 'fp32' && precision !== 'bf16') {
+      throw posaplError('POSAPL_TYPE', `Expected 'fp32' or 'bf16' for precision but received ${JSON.stringify(precision)}`);
+    }
+    const effective: Precision = precision === 'bf16' && bf16Available() ? 'bf16' : 'fp32';
+    for (const block of [...this.vision.blocks, ...this.text.blocks]) block.setPrecision(effective);
+    this.precisionInUse = effective;
+    // Cached activations were shaped for the previous precision (the fused MLP keeps no GELU output).
+    this.activationCache.clear();
+    return effective;
   }
 
   /** (n,3,S,S) normalised pixels -> (n,embed_dim) L2-normalised image embeddings. */

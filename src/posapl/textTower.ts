@@ -5,7 +5,8 @@
  * Only EOT rows leave the blocks: ln_final and Side Fusion mix no tokens, so they run on those rows.
  */
 import { ModelConfig, sideFusionTaps } from '../clip/config';
-import { BlockActivations, BlockGradScratch, ResidualBlock } from '../nn/residualBlock';
+import { BackwardBuffers } from '../nn/backwardBuffers';
+import { BlockActivations, ResidualBlock } from '../nn/residualBlock';
 import { gatherRows, scatterAddRows, scatterRows } from '../nn/rows';
 import { TokenBuffers } from '../nn/tokenBuffers';
 import { axpy } from '../ops/elementwise';
@@ -33,8 +34,9 @@ export class TextActivations {
   readonly sideSaved: Float32Array | null;
   /** Whether this forward ran the POS stream (POS on and pos ids given). */
   usedPos = false;
+  private backwardBuffers: BackwardBuffers | null = null;
 
-  constructor(tower: TextTower, readonly n: number, readonly training: boolean) {
+  constructor(private readonly tower: TextTower, readonly n: number, readonly training: boolean) {
     const C = tower.width;
     const size = n * tower.tokens * C;
     this.tokens = new TokenBuffers(tower.blocks.length, tower.taps, size, training);
@@ -54,6 +56,13 @@ export class TextActivations {
 
   block(l: number): BlockActivations {
     return this.training ? this.blocks[l] : this.blocks[0];
+  }
+
+  /** The backward's buffers, made on the first backward and reused after. */
+  grads(): BackwardBuffers {
+    const t = this.tower;
+    this.backwardBuffers ??= new BackwardBuffers(t.blocks[0], this.n, t.side ? t.taps.length : 0, this.n * t.width, this.p !== null);
+    return this.backwardBuffers;
   }
 }
 
@@ -122,26 +131,26 @@ export class TextTower {
     const RC = n * L * C;
     const dpooled = new Float32Array(n * C);
     gemm({ c: dpooled, a: demb, b: p.data('text.text_projection'), m: n, n: C, k: this.embed, transB: true });
+    const g = a.grads();
     const tapGrads = new Map<number, Float32Array>();
     if (this.side && a.sideSaved) {
-      const dRows = this.taps.map(() => new Float32Array(n * C));
-      this.side.backward(dRows, dpooled, a.tapRows, a.sideSaved, n, 1);
-      this.taps.forEach((l, k) => tapGrads.set(l, dRows[k]));
+      this.side.backward(g.dTaps, dpooled, a.tapRows, a.sideSaved, n, 1);
+      this.taps.forEach((l, k) => tapGrads.set(l, g.dTaps[k]));
     }
     const deot = new Float32Array(n * C);
     layerNormBackward({ dx: deot, dout: dpooled, x: a.eotRows, weight: p.data('text.ln_final.weight'), mean: a.lnMean, rstd: a.lnRstd, n, c: C });
-    let dy = new Float32Array(RC);
+    let { dy, dx } = g;
+    dy.fill(0);
     scatterRows(dy, deot, a.eot, n, L, C);
-    let dx = new Float32Array(RC);
     // The POS stream's gradient: every per-layer POS adapter's input gradient plus x_0's.
-    const dp = a.usedPos ? new Float32Array(RC) : null;
-    const scratch = new BlockGradScratch(this.blocks[0], n);
+    const dp = a.usedPos ? g.dp : null;
+    dp?.fill(0);
     for (let l = this.blocks.length - 1; l >= 0; l--) {
       const tap = tapGrads.get(l);
       if (tap) scatterAddRows(dy, tap, a.eot, n, L, C);
       // Below block 0 only the POS connector trains: x_0's gradient is needed just for it.
       const wantDx = l > 0 || dp !== null;
-      this.blocks[l].backward(wantDx ? dx : null, dy, a.tokens.inputOf(l), a.usedPos ? a.p : null, dp, n, a.block(l), scratch);
+      this.blocks[l].backward(wantDx ? dx : null, dy, a.tokens.inputOf(l), a.usedPos ? a.p : null, dp, n, a.block(l), g.scratch);
       [dy, dx] = [dx, dy];
     }
     if (this.connector && dp && a.p0 && a.connectorSaved) {

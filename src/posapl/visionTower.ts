@@ -3,7 +3,8 @@
  * the class token, + Side Fusion over the taps, @ proj. Output: unnormalised (N, embed_dim).
  */
 import { ModelConfig, sideFusionTaps } from '../clip/config';
-import { BlockActivations, BlockGradScratch, ResidualBlock } from '../nn/residualBlock';
+import { BackwardBuffers } from '../nn/backwardBuffers';
+import { BlockActivations, ResidualBlock } from '../nn/residualBlock';
 import { gatherRows, scatterRows } from '../nn/rows';
 import { TokenBuffers } from '../nn/tokenBuffers';
 import { axpy } from '../ops/elementwise';
@@ -24,8 +25,9 @@ export class VisionActivations {
   readonly pooled: Float32Array; // (N,C) ln_post(cls) + Side Fusion
   readonly s4: Float32Array; // (N,C) Side Fusion output
   readonly sideSaved: Float32Array | null;
+  private backwardBuffers: BackwardBuffers | null = null;
 
-  constructor(tower: VisionTower, readonly n: number, readonly training: boolean) {
+  constructor(private readonly tower: VisionTower, readonly n: number, readonly training: boolean) {
     this.tokens = new TokenBuffers(tower.blocks.length, tower.taps, n * tower.tokens * tower.width, training);
     // Inference runs every block through one set of scratch buffers.
     this.blocks = (training ? tower.blocks : tower.blocks.slice(0, 1)).map((b) => new BlockActivations(b, n, training));
@@ -39,6 +41,13 @@ export class VisionActivations {
 
   block(l: number): BlockActivations {
     return this.training ? this.blocks[l] : this.blocks[0];
+  }
+
+  /** The backward's buffers, made on the first backward and reused after. */
+  grads(): BackwardBuffers {
+    const t = this.tower;
+    this.backwardBuffers ??= new BackwardBuffers(t.blocks[0], this.n, t.side ? t.taps.length : 0, this.n * t.tokens * t.width, false);
+    return this.backwardBuffers;
   }
 }
 
@@ -100,23 +109,22 @@ export class VisionTower {
     const RC = n * T * C;
     const dpooled = new Float32Array(n * C);
     gemm({ c: dpooled, a: demb, b: p.data('visual.proj'), m: n, n: C, k: this.embed, transB: true });
+    const g = a.grads();
     const tapGrads = new Map<number, Float32Array>();
     if (this.side && a.sideSaved) {
-      const dTaps = this.taps.map(() => new Float32Array(RC));
-      this.side.backward(dTaps, dpooled, this.taps.map((l) => a.tokens.output(l)), a.sideSaved, n, T);
-      this.taps.forEach((l, k) => tapGrads.set(l, dTaps[k]));
+      this.side.backward(g.dTaps, dpooled, this.taps.map((l) => a.tokens.output(l)), a.sideSaved, n, T);
+      this.taps.forEach((l, k) => tapGrads.set(l, g.dTaps[k]));
     }
     const dcls = new Float32Array(n * C);
     layerNormBackward({ dx: dcls, dout: dpooled, x: a.cls, weight: p.data('visual.ln_post.weight'), mean: a.lnMean, rstd: a.lnRstd, n, c: C });
-    let dy = new Float32Array(RC);
+    let { dy, dx } = g;
+    dy.fill(0);
     scatterRows(dy, dcls, new Int32Array(n), n, T, C);
-    let dx = new Float32Array(RC);
-    const scratch = new BlockGradScratch(this.blocks[0], n);
     for (let l = this.blocks.length - 1; l >= 0; l--) {
       const tap = tapGrads.get(l);
       if (tap) axpy(dy, tap, 1, RC);
       // Nothing below block 0 trains, so its input gradient is never needed.
-      this.blocks[l].backward(l === 0 ? null : dx, dy, a.tokens.inputOf(l), null, null, n, a.block(l), scratch);
+      this.blocks[l].backward(l === 0 ? null : dx, dy, a.tokens.inputOf(l), null, null, n, a.block(l), g.scratch);
       [dy, dx] = [dx, dy];
     }
   }

@@ -1,0 +1,68 @@
+/**
+ * Per-op profiling: while enabled, every native call is timed (wall clock, hrtime) and the time is
+ * summed per native function. The addon's functions are wrapped only while a profile runs, so
+ * normal calls pay nothing.
+ */
+
+/** Time spent in one native function. */
+export interface OpTime {
+  op: string;
+  calls: number;
+  ms: number;
+}
+
+type Fn = (...args: never[]) => unknown;
+
+const totals = new Map<string, { calls: number; ns: bigint }>();
+let wrapped: Record<string, Fn> | undefined;
+
+/** Starts (or restarts) collecting: totals are cleared. */
+export function startProfile(): void {
+  totals.clear();
+  profiling = true;
+}
+
+/** Stops collecting and returns the totals, slowest first. */
+export function stopProfile(): OpTime[] {
+  profiling = false;
+  return [...totals.entries()]
+    .map(([op, t]) => ({ op, calls: t.calls, ms: Number(t.ns) / 1e6 }))
+    .sort((a, b) => b.ms - a.ms);
+}
+
+let profiling = false;
+
+/** Whether a profile is being collected. */
+export function isProfiling(): boolean {
+  return profiling;
+}
+
+/** The addon with every function timed; built once per loaded addon. */
+export function profiledAddon<T extends Record<string, unknown>>(raw: T): T {
+  if (!wrapped) {
+    wrapped = {};
+    for (const [name, value] of Object.entries(raw)) {
+      if (typeof value !== 'function') continue;
+      const fn = value as Fn;
+      wrapped[name] = ((...args: never[]) => {
+        const t0 = process.hrtime.bigint();
+        try {
+          return fn(...args);
+        } finally {
+          const key = name === 'gemm' ? gemmKey(args) : name === 'gemmBf16' ? `gemmBf16 ${args[5]}x${args[6]}x${args[7]}${args[1] ? ' +pre' : ''}` : name;
+          const t = totals.get(key) ?? { calls: 0, ns: 0n };
+          t.calls++;
+          t.ns += process.hrtime.bigint() - t0;
+          totals.set(key, t);
+        }
+      }) as Fn;
+    }
+  }
+  return wrapped as T;
+}
+
+// GEMMs are told apart by their transposes (nt is a Linear's forward, nn its input gradient,
+// tn a weight gradient) and their shapes MxNxK.
+function gemmKey(args: readonly unknown[]): string {
+  return `gemm ${args[8] ? 't' : 'n'}${args[9] ? 't' : 'n'} ${args[5]}x${args[6]}x${args[7]}`;
+}
