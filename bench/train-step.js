@@ -25,7 +25,7 @@ async function main() {
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < Number(steps); i++) step();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9 / Number(steps);
-  const result = { seconds_per_step: seconds, peak_rss_mb: process.resourceUsage().maxRSS / 1024 };
+  const result = { seconds_per_step: seconds, peak_rss_mb: process.resourceUsage().maxRSS / 1024, precision: model.precision };
   if (profile === 'profile') {
     startProfile();
     const p0 = process.hrtime.bigint();

@@ -3,6 +3,10 @@
 // Needs Debian's torch (/usr/bin/python3 with python3-torch): the reference generator writes
 // random ViT-B/32 weights, inputs and PyTorch's results to a temporary folder (about 1.5 GB),
 // then this compares posapl-native with them and prints the figures. Not part of CI.
+//
+//   npm run parity:full [-- --precision bf16]
+// With bf16 the frozen backbone runs on the bf16 kernel: the gate is then issue 8's, each
+// embedding within cosine 0.999 of the reference; the other rows are printed for information.
 'use strict';
 const { spawnSync } = require('child_process');
 const fs = require('fs');
@@ -13,6 +17,8 @@ const root = path.resolve(__dirname, '..');
 const { loadModel } = require(path.join(root, 'lib'));
 const python = process.env.POSAPL_PYTHON || '/usr/bin/python3';
 const work = process.env.POSAPL_PARITY_DIR || path.join(os.tmpdir(), 'posapl-parity-full');
+const precisionAt = process.argv.indexOf('--precision');
+const precision = precisionAt >= 0 ? process.argv[precisionAt + 1] : 'fp32';
 
 function readFixture(file) {
   const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -36,17 +42,36 @@ function relativeError(a, b) {
   return Math.sqrt(d) / Math.max(Math.sqrt(n), 1e-30);
 }
 
+// Smallest cosine similarity between matching rows (width e) of a and b.
+function minCosine(a, b, e) {
+  let worst = 1;
+  for (let i = 0; i < a.length; i += e) {
+    let ab = 0, aa = 0, bb = 0;
+    for (let j = i; j < i + e; j++) {
+      ab += a[j] * b[j];
+      aa += a[j] * a[j];
+      bb += b[j] * b[j];
+    }
+    worst = Math.min(worst, ab / Math.sqrt(aa * bb));
+  }
+  return worst;
+}
+
 async function check(name) {
   const dir = path.join(work, name);
   const { meta, tensors: t } = readFixture(path.join(dir, 'expected.json'));
   const n = t.image_ids.length;
-  const load = () => loadModel({ config: meta.config, weights: path.join(dir, 'backbone.bin'), checkpoint: path.join(dir, 'adapters.bin') });
-  const model = await load();
+  const model = await loadModel({ config: meta.config, weights: path.join(dir, 'backbone.bin'), checkpoint: path.join(dir, 'adapters.bin'), precision });
+  if (model.precision !== precision) throw new Error(`precision ${precision} is not available on this CPU`);
   const batch = { pixels: t.pixels, ids: t.ids, posIds: t.pos_ids, imageIds: t.image_ids, n };
+  const images = model.encodeImages(t.pixels, n);
+  const texts = model.encodeTexts(t.ids, t.pos_ids, n);
+  const e = images.length / n;
   const figures = {
-    image_embeddings: relativeError(model.encodeImages(t.pixels, n), t.image_embeddings),
-    text_embeddings: relativeError(model.encodeTexts(t.ids, t.pos_ids, n), t.text_embeddings),
+    image_embeddings: relativeError(images, t.image_embeddings),
+    text_embeddings: relativeError(texts, t.text_embeddings),
   };
+  const cosines = { image: minCosine(images, t.image_embeddings, e), text: minCosine(texts, t.text_embeddings, e) };
   const losses = model.lossAndGradients(batch);
   figures.contrastive = Math.abs(losses.contrastive - t.losses[0]) / t.losses[0];
   figures.triplet = Math.abs(losses.triplet - t.losses[1]) / t.losses[1];
@@ -56,6 +81,12 @@ async function check(name) {
     if (e > worstGrad[1]) worstGrad = [key, e];
   }
   figures.worst_gradient = worstGrad[1];
+  // All trainable gradients as one vector: what the optimiser sees as a whole.
+  const grads = [...model.gradients()];
+  figures.all_gradients = relativeError(
+    Float32Array.from(grads.flatMap(([, g]) => [...g])),
+    Float32Array.from(grads.flatMap(([key]) => [...t[`grad.${key}`]])),
+  );
   const before = new Map([...model.stateDict()].map(([k, v]) => [k, v.data.slice()]));
   const worstUpdate = (prefix) => {
     let worst = ['', 0];
@@ -85,13 +116,18 @@ async function check(name) {
   // sqrt(v) + 1e-8, so gradients near 1e-8 turn float32 rounding into visible differences:
   // the update is held to 1e-3 or twice PyTorch's own float32 error, whichever is larger.
   const torch32 = meta.torch_float32_error || {};
-  const limits = {
-    image_embeddings: 1e-4, text_embeddings: 1e-4, contrastive: 1e-4, triplet: 1e-4, worst_gradient: 1e-3,
+  const limits = precision === 'bf16' ? {
+    // Issue 8's bf16 contract is on the embeddings (cosine >= 0.999, checked below); the rest is information.
+    image_embeddings: Infinity, text_embeddings: Infinity, contrastive: Infinity, triplet: Infinity, worst_gradient: Infinity,
+    all_gradients: Infinity, worst_update_after_1_step: Infinity, worst_update_after_3_steps: Infinity,
+  } : {
+    image_embeddings: 1e-4, text_embeddings: 1e-4, contrastive: 1e-4, triplet: 1e-4, worst_gradient: 1e-3, all_gradients: Infinity,
     worst_update_after_1_step: Math.max(1e-3, 2 * (torch32.worst_update_after_1_step || 0)),
     worst_update_after_3_steps: Infinity,
   };
-  let ok = true;
-  console.log(`\n${name} (ViT-B/32, n=${n}): relative error (norm-wise) against the ${meta.dtype} PyTorch reference`);
+  let ok = precision !== 'bf16' || (cosines.image >= 0.999 && cosines.text >= 0.999);
+  console.log(`\n${name} (ViT-B/32, n=${n}, ${precision}): relative error (norm-wise) against the ${meta.dtype} PyTorch reference`);
+  console.log(`  smallest cosine to the reference: images ${cosines.image.toFixed(6)}, texts ${cosines.text.toFixed(6)}${precision === 'bf16' ? ` (limit 0.999: ${ok ? 'ok' : 'FAIL'})` : ''}`);
   console.log(`  ${'quantity'.padEnd(28)} posapl    limit     torch float32`);
   for (const [k, v] of Object.entries(figures)) {
     const pass = v < limits[k];

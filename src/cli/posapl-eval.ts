@@ -44,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
   const config = configArg in PRESETS ? resolveConfig(configArg as 'rsitmd') : resolveConfig(JSON.parse(fs.readFileSync(configArg, 'utf8')));
   const tokenizer = await loadTokenizer(args.tokenizer as string | undefined, args.weights as string);
   const model = await loadModel({ config, weights: args.weights as string, checkpoint: args.checkpoint as string, device: args.device as 'cpu', precision: args.precision as Precision });
+  if (args.precision !== model.precision) process.stderr.write(`posapl-eval: --precision ${String(args.precision)}: this CPU (or OS) has no AMX-BF16, running ${model.precision}\n`);
   const images = readEvalSet(args.test as string);
   const pipeline = new ImagePipeline({
     root: args.images as string, imageSize: config.vision_cfg.image_size,
@@ -55,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
     if (args.report && split.last) {
       await writeReport(args.report as string, {
         title: `POSAPL evaluation of ${path.basename(args.checkpoint as string)}`,
-        summary: { weights: args.weights as string, checkpoint: args.checkpoint as string, test: args.test as string },
+        summary: { weights: args.weights as string, checkpoint: args.checkpoint as string, test: args.test as string, precision: model.precision },
         results: [{ label: 'test', metrics: split.last.metrics }],
         retrieval: { images: images.map((im) => path.join(args.images as string, im.image)), captions: split.captions, textImage: split.textImage, sims: split.last.sims },
       });

@@ -136,6 +136,7 @@ async function run(args: ParsedArgs, model: Awaited<ReturnType<typeof loadModel>
     progress.line('interrupt: finishing this step, then saving (Ctrl-C again to quit at once)');
   };
   process.on('SIGINT', onSigint);
+  if (args.precision !== model.precision) progress.line(`--precision ${String(args.precision)}: this CPU (or OS) has no AMX-BF16, running ${model.precision}`);
   try {
     const batchSize = args['batch-size'] as number;
     const test = new RetrievalSplit('test', inputs.test, pipeline, tokenizer, context);
@@ -149,7 +150,7 @@ async function run(args: ParsedArgs, model: Awaited<ReturnType<typeof loadModel>
     });
     const result = await trainer.run();
     const report = path.join(out, 'report.html');
-    await writeRunReport(report, result, inputs, args, test, out);
+    await writeRunReport(report, result, inputs, { ...args, precision: model.precision }, test, out);
     printSummary(result, report, json);
     return result.interrupted ? 130 : 0;
   } finally {
@@ -173,6 +174,7 @@ async function writeRunReport(file: string, r: TrainResult, inputs: RunInputs, a
       config: String(args.config), weights: inputs.weights, 'train pairs': inputs.train.length,
       'test images / captions': `${test.images.length} / ${test.captions.length}`,
       epochs: args.epochs as number, batch: args['batch-size'] as number, lr: args.lr as number, seed: args.seed as number,
+      precision: String(args.precision),
     },
     results: results as never,
     history: { steps, epochs },

@@ -165,6 +165,13 @@ export class ResidualBlock {
   backward(dx: Float32Array | null, dy: Float32Array, x: Float32Array, p: Float32Array | null, dp: Float32Array | null, n: number, a: BlockActivations, s: BlockGradScratch): void {
     const R = n * this.tokens;
     const C = this.width;
+    // Without an input gradient or a POS side adapter to feed (vision block 0), only the
+    // SA-adapter's parameter gradients are wanted: the MLP's backward would have no reader.
+    const below = dx !== null || (this.posSide !== null && p !== null && dp !== null);
+    if (!below) {
+      if (this.sa && a.saSaved) this.sa.backward(null, dy, a.m, a.saSaved, n, true);
+      return;
+    }
     // y = x1 + m + SA(m): dm = dy + SA'(dy)
     s.dm.set(dy);
     if (this.sa && a.saSaved) this.sa.backward(s.dm, dy, a.m, a.saSaved, n, true);

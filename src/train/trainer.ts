@@ -94,7 +94,7 @@ export class Trainer {
     fs.mkdirSync(o.outDir, { recursive: true });
     const stepsPerEpoch = Math.floor(o.train.imageIds.length / o.batchSize);
     const totalSteps = o.epochs * stepsPerEpoch;
-    const settings = { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, seed: o.seed, pairs: o.train.imageIds.length };
+    const settings = { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, seed: o.seed, pairs: o.train.imageIds.length, precision: o.model.precision };
     const state: RunState = o.resume ? await this.resume(settings) : {
       epoch: 0, stepInEpoch: 0, globalStep: 0, totalSteps, settings, before: null, best: null, bestEpoch: -1, epochs: [],
     };
@@ -203,8 +203,10 @@ export class Trainer {
   private async resume(settings: Record<string, unknown>): Promise<RunState> {
     const state = await loadLast(this.o.outDir, this.o.model);
     for (const [k, v] of Object.entries(settings)) {
-      if (state.settings[k] !== v) {
-        throw posaplError('POSAPL_USAGE', `--resume ${this.o.outDir}: the run was started with ${k} = ${JSON.stringify(state.settings[k])}, not ${JSON.stringify(v)}`);
+      // Runs saved before the bf16 mode existed ran fp32.
+      const was = k === 'precision' ? (state.settings[k] ?? 'fp32') : state.settings[k];
+      if (was !== v) {
+        throw posaplError('POSAPL_USAGE', `--resume ${this.o.outDir}: the run was started with ${k} = ${JSON.stringify(was)}, not ${JSON.stringify(v)}`);
       }
     }
     // Steps logged after the checkpoint are run again: drop them from the log.

@@ -11,6 +11,7 @@ import * as path from 'path';
 import sharp from 'sharp';
 import { saveStateDict } from '../../src/io';
 import { TensorEntry } from '../../src/io/dtypes';
+import { nativeInfo } from '../../src/native/addon';
 import { loadModel, openClipName } from '../../src/posapl/loadModel';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -135,6 +136,30 @@ describe('posapl-eval', () => {
     expect(r.status).toBe(0);
     expect(lastJson(r.stdout)).toEqual(full.best);
     expect(fs.existsSync(at('eval-report.html'))).toBe(true);
+  });
+});
+
+describe('--precision', () => {
+  it('evaluates in bf16 (or says it fell back to fp32) and refuses an unknown precision by name', () => {
+    const args = [
+      '--config', at('config.json'), '--weights', at('weights', 'open_clip_pytorch_model.bin'), '--tokenizer', VOCAB,
+      '--checkpoint', at('run-full', 'best.safetensors'), '--test', at('test.json'), '--images', at('images'), '--json',
+    ];
+    const bf16 = run(EVAL_BIN, [...args, '--precision', 'bf16', '--report', at('eval-bf16.html')]);
+    expect(bf16.status).toBe(0);
+    const metrics = lastJson(bf16.stdout);
+    expect(Object.keys(metrics).sort()).toEqual(Object.keys(full.best as object).sort());
+    for (const v of Object.values(metrics)) expect(v).toBeGreaterThanOrEqual(0);
+    const report = fs.readFileSync(at('eval-bf16.html'), 'utf8');
+    if (nativeInfo().bf16) {
+      expect(bf16.stderr).not.toMatch(/AMX/);
+      expect(report).toMatch(/bf16/);
+    } else {
+      expect(bf16.stderr).toMatch(/no AMX-BF16, running fp32/);
+    }
+    const bad = run(EVAL_BIN, [...args, '--precision', 'fp16']);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/--precision must be one of fp32, bf16/);
   });
 });
 
