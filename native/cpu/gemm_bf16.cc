@@ -71,14 +71,18 @@ int64_t bf16_packed_size(int64_t K, int64_t N) { return round_up32(K) * round_up
 
 void bf16_pack(uint16_t* packed, const float* B, int64_t K, int64_t N, bool trans) {
   const int64_t Kp = round_up32(K), Np = round_up32(N);
-  // One 16-column panel per task; padding columns and rows stay zero.
+  // One 16-column panel per task; padding columns and rows stay zero. The inner loop runs
+  // along B's rows either way, so both layouts are read in order.
   parallel_for(Np / 16, 1, [&](int64_t p0, int64_t p1) {
     for (int64_t panel = p0; panel < p1; ++panel) {
-      for (int64_t n = panel * 16; n < panel * 16 + 16; ++n) {
-        for (int64_t k = 0; k < Kp; ++k) {
-          const bool inside = n < N && k < K;
-          packed[packed_index(k, n, Kp)] = inside ? float_to_bf16(trans ? B[n * K + k] : B[k * N + n]) : 0;
-        }
+      if (trans) {
+        for (int64_t n = panel * 16; n < panel * 16 + 16; ++n)
+          for (int64_t k = 0; k < Kp; ++k)
+            packed[packed_index(k, n, Kp)] = n < N && k < K ? float_to_bf16(B[n * K + k]) : 0;
+      } else {
+        for (int64_t k = 0; k < Kp; ++k)
+          for (int64_t n = panel * 16; n < panel * 16 + 16; ++n)
+            packed[packed_index(k, n, Kp)] = n < N && k < K ? float_to_bf16(B[k * N + n]) : 0;
       }
     }
   });
