@@ -3,6 +3,7 @@
 #include "posapl/gemm_bf16.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 #include "gemm_bf16_kernels.h"
@@ -21,16 +22,20 @@ using gemm_bf16_detail::round_up32;
 
 namespace {
 
+// AMX-BF16 in the CPU and the tile state granted by Linux, which hands out those 8 KiB per
+// thread only on request (XFEATURE_XTILEDATA = 18); POSAPL_BF16=none turns it off (tests use it
+// for the fallback) and so does POSAPL_ISA below avx512.
 bool detect_amx() {
 #if defined(__x86_64__) && defined(__linux__)
   if (cpu_isa() != Isa::Avx512) return false;
+  const char* want = std::getenv("POSAPL_BF16");
+  if (want != nullptr && std::strcmp(want, "none") == 0) return false;
   __builtin_cpu_init();
   if (!__builtin_cpu_supports("avx512bf16")) return false;
   // CPUID.(7,0):EDX bit 22 AMX-BF16, bit 24 AMX-TILE.
   unsigned a = 7, b = 0, c = 0, d = 0;
   asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
   if (!((d >> 22) & 1u) || !((d >> 24) & 1u)) return false;
-  // Linux hands out the 8 KiB tile state only on request (XFEATURE_XTILEDATA = 18).
   constexpr long kArchReqXcompPerm = 0x1023;
   return syscall(SYS_arch_prctl, kArchReqXcompPerm, 18) == 0;
 #else
@@ -117,7 +122,7 @@ void gemm_bf16(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, con
   // Rows past M are zero so the last tiles read defined values.
   parallel_for(Mp, 32, [&](int64_t r0, int64_t r1) {
     const int64_t inside = r1 < M ? r1 : M;
-    if (r0 < inside) gemm_bf16_detail::convert_rows_amx(Ab, Kp, A, lda, K, ep.a_act, r0, inside);
+    if (r0 < inside) gemm_bf16_detail::convert_rows(Ab, Kp, A, lda, K, ep.a_act, r0, inside);
     for (int64_t r = r0 > M ? r0 : M; r < r1; ++r)
       for (int64_t k = 0; k < Kp; ++k) Ab[r * Kp + k] = 0;
   });

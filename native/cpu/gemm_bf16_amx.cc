@@ -4,30 +4,18 @@
 // the rows in chunks whose converted A stays in L2, so each B panel is read once per chunk.
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cstdint>
 
 #include "gemm_bf16_kernels.h"
 
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma,avx512bf16,amx-tile,amx-bf16")
+#pragma GCC target("amx-tile,amx-bf16")
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-
-#include "simd_math_avx512.h"
 
 namespace posapl::gemm_bf16_detail {
 
 namespace {
-
-using simd512::first_lanes;
-using simd512::gelu16;
-
-inline __m512 apply(Activation act, __m512 v) {
-  if (act == Activation::Relu) return _mm512_max_ps(v, _mm512_setzero_ps());
-  if (act == Activation::Gelu) return gelu16(v);
-  return v;
-}
 
 // Palette 1, every tile 16 rows of 64 bytes.
 struct alignas(64) TileConfig {
@@ -45,20 +33,6 @@ void load_tile_config() {
     cfg.rows[t] = 16;
   }
   _tile_loadconfig(&cfg);
-}
-
-// One row of up to 32 columns of the block (offset `at` into C's layout): acc -> C.
-inline void finish_row(const float* acc, int64_t cols, const Bf16Problem& p, int64_t row, int64_t col) {
-  const Bf16Epilogue& ep = p.ep;
-  const int64_t at = row * p.ldc + col;
-  for (int64_t j = 0; j < cols; j += 16) {
-    const __mmask16 mask = first_lanes(cols - j);
-    __m512 v = _mm512_mul_ps(_mm512_load_ps(acc + j), _mm512_set1_ps(ep.alpha));
-    if (ep.beta != 0.0f) v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, p.C + at + j), _mm512_set1_ps(ep.beta), v);
-    if (ep.bias != nullptr) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, ep.bias + col + j));
-    if (ep.pre != nullptr) _mm512_mask_storeu_ps(ep.pre + at + j, mask, v);
-    _mm512_mask_storeu_ps(p.C + at + j, mask, apply(ep.act, v));
-  }
 }
 
 // The 32x32 block of C at (row, col): rows and cols say how much of it lies inside C.
@@ -89,29 +63,14 @@ void block(const Bf16Problem& p, const uint16_t* Ab, int64_t Kp, int64_t row, in
   _tile_stored(1, acc + 16, 128);
   _tile_stored(2, acc + 16 * 32, 128);
   _tile_stored(3, acc + 16 * 32 + 16, 128);
-  for (int64_t i = 0; i < rows; ++i) finish_row(acc + i * 32, cols, p, row + i, col);
+  finish_block(acc, rows, cols, p, row, col);
 }
 
 }  // namespace
 
-void convert_rows_amx(uint16_t* Ab, int64_t Kp, const float* A, int64_t lda, int64_t K, Activation act, int64_t r0,
-                      int64_t r1) {
-  for (int64_t r = r0; r < r1; ++r) {
-    const float* src = A + r * lda;
-    uint16_t* dst = Ab + r * Kp;
-    for (int64_t k = 0; k < Kp; k += 16) {
-      const __mmask16 mask = first_lanes(K - k);
-      // act(0) = 0 for every activation here, so the padding stays zero.
-      const __m256bh h = _mm512_cvtneps_pbh(apply(act, _mm512_maskz_loadu_ps(mask, src + k)));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + k), reinterpret_cast<const __m256i&>(h));
-    }
-  }
-}
-
 void gemm_columns_amx(const Bf16Problem& p, const uint16_t* Ab, int64_t Kp, int64_t nb0, int64_t nb1) {
   load_tile_config();
-  // Rows per chunk: about 1 MiB of converted A, which stays in L2 while the columns pass.
-  const int64_t chunk = std::max<int64_t>(32, (1 << 20) / (Kp * 2) / 32 * 32);
+  const int64_t chunk = chunk_rows(Kp);
   for (int64_t r0 = 0; r0 < p.M; r0 += chunk) {
     const int64_t r1 = r0 + chunk < p.M ? r0 + chunk : p.M;
     for (int64_t nb = nb0; nb < nb1; ++nb) {

@@ -1,4 +1,6 @@
-// Private to gemm_bf16.cc: the AMX path, compiled in its own file for its ISA.
+// Private to gemm_bf16.cc: the pieces compiled for their ISA in their own files.
+//   gemm_bf16_avx512.cc  A's conversion to bf16 and the epilogue (AVX-512 + BF16 conversions)
+//   gemm_bf16_amx.cc     the AMX kernel (TDPBF16PS), 32x32 blocks of C
 #pragma once
 
 #include <cstdint>
@@ -27,9 +29,18 @@ struct Bf16Problem {
   Bf16Epilogue ep;
 };
 
-// Rows [r0, r1) of act(A) (fp32, lda) into Ab (bf16, row length Kp, zero past K).
-void convert_rows_amx(uint16_t* Ab, int64_t Kp, const float* A, int64_t lda, int64_t K, Activation act, int64_t r0,
-                      int64_t r1);
+// Rows [r0, r1) of act(A) (fp32, lda) into Ab (bf16, row length Kp, zero past K). AVX512-BF16.
+void convert_rows(uint16_t* Ab, int64_t Kp, const float* A, int64_t lda, int64_t K, Activation act, int64_t r0,
+                  int64_t r1);
+
+// The epilogue of a block of C at (row, col): acc holds rows x cols sums (row stride 32).
+void finish_block(const float* acc, int64_t rows, int64_t cols, const Bf16Problem& p, int64_t row, int64_t col);
+
+// Rows per chunk of converted A that stays in L2 while a thread's columns pass over it.
+inline int64_t chunk_rows(int64_t Kp) {
+  const int64_t rows = (1 << 20) / (Kp * 2) / 32 * 32;
+  return rows < 32 ? 32 : rows;
+}
 
 // C columns of 32-wide blocks [nb0, nb1) for all rows, reading the converted A (Mp x Kp).
 void gemm_columns_amx(const Bf16Problem& p, const uint16_t* Ab, int64_t Kp, int64_t nb0, int64_t nb1);

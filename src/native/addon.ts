@@ -13,7 +13,7 @@ export interface AddonInfo {
   isa: 'avx512' | 'avx2' | 'scalar';
   /** Threads a kernel uses (POSAPL_THREADS overrides the core count). */
   threads: number;
-  /** Whether the bf16 kernels (AMX-BF16) can run: precision 'bf16' falls back to fp32 otherwise. */
+  /** Whether the bf16 kernel (AMX-BF16) can run: precision 'bf16' falls back to fp32 otherwise (POSAPL_BF16=none forces that). */
   bf16: boolean;
   /** Whether this binary was built with the CUDA backend. */
   cuda: boolean;

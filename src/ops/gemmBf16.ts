@@ -6,7 +6,7 @@
 import { addon } from '../native/addon';
 import { Activation, activationCode } from './gemm';
 
-/** Whether the bf16 kernels can run here (AMX-BF16 in the CPU, tile state granted by the OS). */
+/** Whether the bf16 kernel can run here (AMX-BF16 in the CPU, tile state granted by the OS). */
 export function bf16Available(): boolean {
   return addon().info().bf16;
 }

@@ -159,8 +159,8 @@ describe('argument checks', () => {
   });
 });
 
-describe('where AMX is off (POSAPL_ISA=avx2)', () => {
-  it('reports bf16 unavailable, refuses gemmBf16 with a clear error, and a bf16 model runs fp32', () => {
+describe('where AMX is off', () => {
+  it.each([{ POSAPL_ISA: 'avx2' }, { POSAPL_BF16: 'none' }])('(%j) reports bf16 unavailable, refuses gemmBf16 with a clear error, and a bf16 model runs fp32', (env) => {
     const script = `
       const { nativeInfo, loadModel, ops } = require(${JSON.stringify(path.resolve(__dirname, '../../lib'))});
       (async () => {
@@ -175,7 +175,7 @@ describe('where AMX is off (POSAPL_ISA=avx2)', () => {
         out.precision = model.precision;
         console.log(JSON.stringify(out));
       })();`;
-    const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, POSAPL_ISA: 'avx2' }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, ...env }, encoding: 'utf8' });
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout.trim());
     expect(out).toMatchObject({ bf16: false, code: 'POSAPL_NO_BF16', precision: 'fp32' });

@@ -7,8 +7,8 @@
 // Linears in precision 'bf16': forward y = x W^T packs W with transpose, the input gradient
 // dx = dy W packs it without.
 //
-// The kernel uses AMX (TDPBF16PS) where the CPU and the OS allow it (bf16_available()); the
-// caller falls back to fp32 `gemm` elsewhere.
+// The kernel uses AMX tiles (TDPBF16PS) where the CPU and the OS allow it (bf16_available());
+// elsewhere callers use the fp32 `gemm` (a VDPBF16PS kernel was no faster than fp32 here).
 #pragma once
 
 #include <cstdint>
@@ -18,7 +18,8 @@
 namespace posapl {
 
 // Whether the AMX-BF16 path can run here: CPU support and the kernel's permission for tile
-// data (arch_prctl ARCH_REQ_XCOMP_PERM), asked once. POSAPL_ISA below avx512 turns it off.
+// data (arch_prctl ARCH_REQ_XCOMP_PERM), asked once. POSAPL_BF16=none or POSAPL_ISA below
+// avx512 turns it off.
 bool bf16_available();
 
 // Elements (uint16) of a packed op(B) (K,N): K and N rounded up to 32.
