@@ -9,7 +9,7 @@
 #include "gemm_bf16_kernels.h"
 
 #pragma GCC push_options
-#pragma GCC target("amx-tile,amx-bf16")
+#pragma GCC target("amx-tile,amx-bf16,prfchw")
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
@@ -44,6 +44,17 @@ void block(const Bf16Problem& p, const uint16_t* Ab, int64_t Kp, int64_t row, in
   const uint16_t* b0 = p.packed + (col / 16) * k_steps * 512;
   const uint16_t* b1 = b0 + k_steps * 512;
   const int64_t a_stride = Kp * 2;
+  // The next block's rows of C are written after its products: claim their lines now, in the
+  // shadow of this block's tile products (the outputs are large and cold in memory).
+  if (row + 32 < p.M) {
+    const int64_t next_rows = p.M - row - 32 < 32 ? p.M - row - 32 : 32;
+    for (int64_t i = 0; i < next_rows; ++i) {
+      const float* c = p.C + (row + 32 + i) * p.ldc + col;
+      __builtin_prefetch(c, 1, 3);
+      __builtin_prefetch(c + 16, 1, 3);
+      __builtin_prefetch(c + 31, 1, 3);
+    }
+  }
   _tile_zero(0);
   _tile_zero(1);
   _tile_zero(2);
