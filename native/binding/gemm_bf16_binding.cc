@@ -22,10 +22,10 @@ POSAPL_EXPORT("bf16Pack", Bf16Pack);
 using GemmBf16Fn = void (*)(int64_t, int64_t, int64_t, const float*, int64_t, const uint16_t*, float*, int64_t,
                             const Bf16Epilogue&);
 
-// (c, pre|null, a, packed, bias|null, m, n, k, alpha, beta, activation, aActivation)
-//   c (M,N); a (M,K); packed = bf16Pack of op(B) (K,N); bias (N); pre (M,N)
+// (c, pre|null, a, packed, bias|null, m, n, k, alpha, beta, activation, aActivation, residual|null)
+//   c (M,N); a (M,K); packed = bf16Pack of op(B) (K,N); bias (N); pre, residual (M,N)
 static Napi::Value gemm_bf16_with(const Napi::CallbackInfo& info, const char* op, GemmBf16Fn fn) {
-  Args args(info, op, 12);
+  Args args(info, op, 13);
   const int64_t M = args.dim(5, "m"), N = args.dim(6, "n"), K = args.dim(7, "k");
   Bf16Epilogue ep;
   ep.alpha = static_cast<float>(args.number(8, "alpha"));
@@ -37,6 +37,7 @@ static Napi::Value gemm_bf16_with(const Napi::CallbackInfo& info, const char* op
   const float* a = args.f32_in(2, "a", args.size({M, K}, "a"));
   const uint16_t* packed = args.u16_in(3, "packed", bf16_packed_size(K, N));
   ep.bias = args.f32_in_or_null(4, "bias", N);
+  ep.residual = args.f32_in_or_null(12, "residual", args.size({M, N}, "residual"));
   args.finish();
   fn(M, N, K, a, K, packed, c, N, ep);
   return info.Env().Undefined();

@@ -107,6 +107,7 @@ void gemm_bf16_reference(int64_t M, int64_t N, int64_t K, const float* A, int64_
       float v = ep.alpha * static_cast<float>(sum);
       if (ep.beta != 0.0f) v += ep.beta * C[at];
       if (ep.bias != nullptr) v += ep.bias[n];
+      if (ep.residual != nullptr) v += ep.residual[at];
       if (ep.pre != nullptr) ep.pre[at] = v;
       C[at] = activate(ep.act, v);
     }

@@ -55,6 +55,7 @@ void finish_block(const float* acc, int64_t rows, int64_t cols, const Bf16Proble
       __m512 v = _mm512_mul_ps(_mm512_load_ps(acc + i * 32 + j), _mm512_set1_ps(ep.alpha));
       if (ep.beta != 0.0f) v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, p.C + at + j), _mm512_set1_ps(ep.beta), v);
       if (ep.bias != nullptr) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, ep.bias + col + j));
+      if (ep.residual != nullptr) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, ep.residual + at + j));
       if (ep.pre != nullptr) _mm512_mask_storeu_ps(ep.pre + at + j, mask, v);
       _mm512_mask_storeu_ps(p.C + at + j, mask, apply(ep.act, v));
     }

@@ -38,18 +38,19 @@ export class Linear {
 
   /**
    * y (rows,out) = act(x W^T + b), or y += x W^T + b when accumulate; `pre` keeps the value
-   * before act. With `inputActivation` (bf16 only) the product reads inputActivation(x).
+   * before act. bf16 only: with `inputActivation` the product reads inputActivation(x); with
+   * `residual` (rows,out) y = x W^T + b + residual.
    */
   forward(
     y: Float32Array, x: Float32Array, rows: number,
-    opts: { activation?: Activation; pre?: Float32Array; accumulate?: boolean; inputActivation?: Activation } = {},
+    opts: { activation?: Activation; pre?: Float32Array; accumulate?: boolean; inputActivation?: Activation; residual?: Float32Array } = {},
   ): void {
     const common = {
       c: y, a: x, m: rows, n: this.outFeatures, k: this.inFeatures,
       bias: this.bias?.data ?? null, beta: opts.accumulate ? 1 : 0, activation: opts.activation, pre: opts.pre ?? null,
     };
-    if (this.packed) gemmBf16({ ...common, packed: this.packed.forward, aActivation: opts.inputActivation });
-    else if (opts.inputActivation && opts.inputActivation !== 'none') throw new Error('Linear: inputActivation needs precision bf16');
+    if (this.packed) gemmBf16({ ...common, packed: this.packed.forward, aActivation: opts.inputActivation, residual: opts.residual });
+    else if ((opts.inputActivation && opts.inputActivation !== 'none') || opts.residual) throw new Error('Linear: inputActivation and residual need precision bf16');
     else gemm({ ...common, b: this.weight.data, transB: true });
   }
 

@@ -8,7 +8,7 @@
  */
 import { attentionBackward, attentionForward } from '../ops/attention';
 import { activationBackward } from '../ops/gemm';
-import { axpy } from '../ops/elementwise';
+import { add, axpy } from '../ops/elementwise';
 import { layerNormBackward, layerNormForward } from '../ops/layernorm';
 import { Parameters } from '../posapl/parameters';
 import { Linear, Precision } from './linear';
@@ -135,8 +135,12 @@ export class ResidualBlock {
     layerNormForward({ out: a.h1, x, weight: this.ln1w, bias: this.ln1b, n: R, c: C, mean: a.mean1, rstd: a.rstd1 });
     this.inProj.forward(a.qkv, a.h1, R);
     attentionForward({ out: a.att, qkv: a.qkv, b: n, l: this.tokens, h: this.heads, d: C / this.heads, causal: this.causal, probs: a.probs });
-    a.x1.set(x);
-    this.outProj.forward(a.x1, a.att, R, { accumulate: true });
+    if (this.outProj.bf16) {
+      this.outProj.forward(a.x1, a.att, R, { residual: x });
+    } else {
+      a.x1.set(x);
+      this.outProj.forward(a.x1, a.att, R, { accumulate: true });
+    }
     if (this.posSide && p && a.posSaved && a.posOut) {
       this.posSide.forward(a.posOut, a.posSaved, p, n);
       axpy(a.x1, a.posOut, 1, R * C);
@@ -149,8 +153,7 @@ export class ResidualBlock {
       this.fc.forward(a.pre, a.h2, R);
       this.proj.forward(a.m, a.pre, R, { inputActivation: 'gelu' });
     }
-    y.set(a.x1);
-    axpy(y, a.m, 1, R * C);
+    add(y, a.x1, a.m, R * C);
     if (this.sa && a.saSaved && a.saOut) {
       this.sa.forward(a.saOut, a.saSaved, a.m, n);
       axpy(y, a.saOut, 1, R * C);

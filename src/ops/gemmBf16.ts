@@ -46,22 +46,25 @@ export interface GemmBf16Args {
   pre?: Float32Array | null;
   /** Applied to A as it is read: an MLP's GELU consumed without storing its output. */
   aActivation?: Activation;
+  /** (m,n) added before the activation: a residual connection without first copying it into c. */
+  residual?: Float32Array | null;
 }
 
 type RawGemmBf16 = (
   c: Float32Array, pre: Float32Array | null, a: Float32Array, packed: Uint16Array, bias: Float32Array | null,
   m: number, n: number, k: number, alpha: number, beta: number, activation: number, aActivation: number,
+  residual: Float32Array | null,
 ) => void;
 
 function callGemmBf16(fn: RawGemmBf16, g: GemmBf16Args): void {
   fn(
     g.c, g.pre ?? null, g.a, g.packed, g.bias ?? null, g.m, g.n, g.k, g.alpha ?? 1, g.beta ?? 0,
-    activationCode(g.activation), activationCode(g.aActivation, 'aActivation'),
+    activationCode(g.activation), activationCode(g.aActivation, 'aActivation'), g.residual ?? null,
   );
 }
 
 /**
- * C = act(alpha bf16(aActivation(A)) op(B) + beta C + bias); `pre` receives the
+ * C = act(alpha bf16(aActivation(A)) op(B) + beta C + bias + residual); `pre` receives the
  * value before act. Throws POSAPL_NO_BF16 where {@link bf16Available} is false.
  */
 export function gemmBf16(args: GemmBf16Args): void {

@@ -33,6 +33,7 @@ interface Case {
   activation?: 'none' | 'relu' | 'gelu';
   pre?: boolean;
   aActivation?: 'relu' | 'gelu';
+  residual?: boolean;
 }
 
 function operands(c: Case, seed: number) {
@@ -95,11 +96,14 @@ const AMX = bf16Available();
     // The MLP's fused form: GELU applied to A as it is read.
     { m: 45, n: 70, k: 200, trans: true, aActivation: 'gelu', bias: true },
     { m: 33, n: 64, k: 96, trans: false, aActivation: 'relu', beta: 1 },
+    // A residual added in the epilogue (attention's out_proj).
+    { m: 70, n: 48, k: 64, trans: true, bias: true, residual: true },
   ];
   it.each(CASES)('matches the reference at %j', (c) => {
     const { a, w, bias, c0 } = operands(c, c.m + c.n + c.k);
     const packed = bf16Pack(w, c.k, c.n, c.trans);
-    const common = { a, packed, m: c.m, n: c.n, k: c.k, alpha: c.alpha, beta: c.beta, bias, activation: c.activation, aActivation: c.aActivation };
+    const residual = c.residual ? randomArray(c.m * c.n, 6) : null;
+    const common = { a, packed, m: c.m, n: c.n, k: c.k, alpha: c.alpha, beta: c.beta, bias, activation: c.activation, aActivation: c.aActivation, residual };
     const got = Float32Array.from(c0);
     const want = Float32Array.from(c0);
     const gotPre = c.pre ? new Float32Array(c.m * c.n) : null;
@@ -141,21 +145,22 @@ describe('argument checks', () => {
   const raw = () => addon() as unknown as Record<string, (...a: unknown[]) => void>;
   it('names the packed operand when its length or kind is wrong', () => {
     const c = new Float32Array(4), a = new Float32Array(4);
-    expectError(() => raw().gemmBf16Reference(c, null, a, new Uint16Array(10), null, 2, 2, 2, 1, 0, 0, 0), 'POSAPL_SHAPE', 'packed');
-    expectError(() => raw().gemmBf16Reference(c, null, a, new Float32Array(bf16PackedSize(2, 2)), null, 2, 2, 2, 1, 0, 0, 0), 'POSAPL_TYPE', 'packed');
+    expectError(() => raw().gemmBf16Reference(c, null, a, new Uint16Array(10), null, 2, 2, 2, 1, 0, 0, 0, null), 'POSAPL_SHAPE', 'packed');
+    expectError(() => raw().gemmBf16Reference(c, null, a, new Float32Array(bf16PackedSize(2, 2)), null, 2, 2, 2, 1, 0, 0, 0, null), 'POSAPL_TYPE', 'packed');
     expectError(() => raw().bf16Pack(new Uint16Array(bf16PackedSize(2, 2)), new Float32Array(3), 2, 2, false), 'POSAPL_SHAPE', 'b');
     expectError(() => raw().bf16Pack(new Uint16Array(5), new Float32Array(4), 2, 2, false), 'POSAPL_SHAPE', 'packed');
-    expectError(() => raw().gemmBf16Reference(c, null, a, new Uint16Array(bf16PackedSize(2, 2)), null, 2, 2, 2, 1, 0, 3, 0), 'POSAPL_SHAPE', 'activation');
+    expectError(() => raw().gemmBf16Reference(c, null, a, new Uint16Array(bf16PackedSize(2, 2)), null, 2, 2, 2, 1, 0, 3, 0, null), 'POSAPL_SHAPE', 'activation');
   });
 
-  it('names aActivation when it is unknown', () => {
+  it('names aActivation when it is unknown, and residual when its length is wrong', () => {
     const c = new Float32Array(4), a = new Float32Array(4);
-    expectError(() => raw().gemmBf16Reference(c, null, a, new Uint16Array(bf16PackedSize(2, 2)), null, 2, 2, 2, 1, 0, 0, 5), 'POSAPL_SHAPE', 'aActivation');
+    expectError(() => raw().gemmBf16Reference(c, null, a, new Uint16Array(bf16PackedSize(2, 2)), null, 2, 2, 2, 1, 0, 0, 0, new Float32Array(3)), 'POSAPL_SHAPE', 'residual');
+    expectError(() => raw().gemmBf16Reference(c, null, a, new Uint16Array(bf16PackedSize(2, 2)), null, 2, 2, 2, 1, 0, 0, 5, null), 'POSAPL_SHAPE', 'aActivation');
   });
 
   it('refuses an output that overlaps an input', () => {
     const buf = new Float32Array(8);
-    expectError(() => raw().gemmBf16Reference(buf.subarray(0, 4), null, buf.subarray(2, 6), new Uint16Array(bf16PackedSize(2, 2)), null, 2, 2, 2, 1, 0, 0, 0), 'POSAPL_ALIAS', 'c');
+    expectError(() => raw().gemmBf16Reference(buf.subarray(0, 4), null, buf.subarray(2, 6), new Uint16Array(bf16PackedSize(2, 2)), null, 2, 2, 2, 1, 0, 0, 0, null), 'POSAPL_ALIAS', 'c');
   });
 });
 

@@ -47,13 +47,14 @@ inline float bf16_to_float(uint16_t h) {
 
 // What surrounds the product: the operand A is read through a_act (so the GELU of an MLP can
 // be applied as its output is consumed rather than stored), and the result is
-//   v = alpha * a_act(A) op(B) + beta * C + bias;  pre = v;  C = act(v)
-// pre is (M,N) with ldc, or null.
+//   v = alpha * a_act(A) op(B) + beta * C + bias + residual;  pre = v;  C = act(v)
+// pre and residual are (M,N) with ldc, or null (a residual spares copying it into C first).
 struct Bf16Epilogue {
   Activation a_act = Activation::None;
   float alpha = 1.0f;
   float beta = 0.0f;
   const float* bias = nullptr;  // (N)
+  const float* residual = nullptr;
   Activation act = Activation::None;
   float* pre = nullptr;
 };
