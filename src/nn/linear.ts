@@ -2,8 +2,9 @@
  * A torch Linear over rows: y (rows,out) = x (rows,in) W^T + b, with W (out,in). Frozen
  * Linears only pass gradients through; trainable ones also accumulate dW and db.
  *
- * In precision 'bf16' a frozen Linear keeps W packed twice as bf16 (W^T for the forward, W for
- * the input gradient) and runs both products on the bf16 kernel; trainable ones stay fp32.
+ * In precision 'bf16' a frozen Linear keeps W packed as bf16 (W^T for the forward; W for the
+ * input gradient, from the first backward on) and runs both products on the bf16 kernel;
+ * trainable ones stay fp32.
  */
 import { Activation, biasGrad, gemm } from '../ops/gemm';
 import { bf16Pack, gemmBf16 } from '../ops/gemmBf16';
@@ -15,7 +16,8 @@ export type Precision = 'fp32' | 'bf16';
 export class Linear {
   readonly inFeatures: number;
   readonly outFeatures: number;
-  private packed: { forward: Uint16Array; backward: Uint16Array } | null = null;
+  // The input gradient's copy is packed on the first backward, so inference never holds it.
+  private packed: { forward: Uint16Array; backward: Uint16Array | null } | null = null;
 
   constructor(readonly weight: Parameter, readonly bias: Parameter | null) {
     [this.outFeatures, this.inFeatures] = weight.spec.shape;
@@ -24,10 +26,7 @@ export class Linear {
   /** Packs (bf16) or drops (fp32) the bf16 copies of a frozen W; call after W is final. */
   setPrecision(precision: Precision): void {
     this.packed = precision === 'bf16' && !this.weight.spec.trainable
-      ? {
-          forward: bf16Pack(this.weight.data, this.inFeatures, this.outFeatures, true),
-          backward: bf16Pack(this.weight.data, this.outFeatures, this.inFeatures, false),
-        }
+      ? { forward: bf16Pack(this.weight.data, this.inFeatures, this.outFeatures, true), backward: null }
       : null;
   }
 
@@ -57,8 +56,12 @@ export class Linear {
   /** dx (rows,in) = dy W, or dx += dy W when accumulate. */
   backwardInput(dx: Float32Array, dy: Float32Array, rows: number, accumulate = false): void {
     const common = { c: dx, a: dy, m: rows, n: this.inFeatures, k: this.outFeatures, beta: accumulate ? 1 : 0 };
-    if (this.packed) gemmBf16({ ...common, packed: this.packed.backward });
-    else gemm({ ...common, b: this.weight.data });
+    if (this.packed) {
+      this.packed.backward ??= bf16Pack(this.weight.data, this.outFeatures, this.inFeatures, false);
+      gemmBf16({ ...common, packed: this.packed.backward });
+    } else {
+      gemm({ ...common, b: this.weight.data });
+    }
   }
 
   /** dW += dy^T x and db += column sums of dy; only for trainable Linears. */
