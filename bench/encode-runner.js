@@ -5,6 +5,7 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
+const { seededUniform } = require('./seeded-random');
 
 const root = path.resolve(__dirname, '..');
 const CONTEXT = 77;
@@ -100,14 +101,7 @@ async function bench(kind, spec) {
 async function writeWeights(config, file) {
   const { loadModel } = require(path.join(root, 'lib'));
   const model = await loadModel({ config, seed: 0 });
-  let state = 12345;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = seededUniform(12345);
   for (const p of model.params.trainable()) {
     // The scale of trained adapters: fan-in scaled matrices, small vectors.
     const shape = p.spec.shape;

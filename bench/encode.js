@@ -12,6 +12,7 @@
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
+const { seededUniform } = require('./seeded-random');
 
 const root = path.resolve(__dirname, '..');
 const argv = process.argv.slice(2);
@@ -97,14 +98,7 @@ function prepareModelFiles() {
 /** Seeded inputs of maxBatch samples: normal pixels; SOT, random words, EOT, zero padding. */
 function prepareInputs() {
   if (fs.existsSync(files.inputs)) return;
-  let state = 2024;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = seededUniform(2024);
   const np = maxBatch * 3 * SIZE * SIZE;
   const nt = maxBatch * CONTEXT;
   const buf = new ArrayBuffer((np + 2 * nt) * 4);

@@ -7,6 +7,7 @@
 'use strict';
 const path = require('path');
 const { loadModel } = require(path.resolve(__dirname, '..', 'lib'));
+const { seededUniform } = require(path.resolve(__dirname, '..', 'bench', 'seeded-random'));
 
 const argv = process.argv.slice(2);
 const opt = (name, def) => {
@@ -19,19 +20,8 @@ const epochs = Number(opt('epochs', '5'));
 const n = Number(opt('batch', '32'));
 const lr = Number(opt('lr', '1e-3'));
 
-// Deterministic inputs: xorshift-based uniform numbers.
-function random(seed) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
-
 function makeBatch(b) {
-  const r = random(1000 + b);
+  const r = seededUniform(1000 + b);
   const pixels = new Float32Array(n * 3 * 224 * 224);
   for (let i = 0; i < pixels.length; i++) pixels[i] = r() * 4 - 2;
   const ids = new Int32Array(n * 77);
