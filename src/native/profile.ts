@@ -15,6 +15,7 @@ type Fn = (...args: never[]) => unknown;
 
 const totals = new Map<string, { calls: number; ns: bigint }>();
 let wrapped: Record<string, Fn> | undefined;
+let profiling = false;
 
 /** Starts (or restarts) collecting: totals are cleared. */
 export function startProfile(): void {
@@ -29,8 +30,6 @@ export function stopProfile(): OpTime[] {
     .map(([op, t]) => ({ op, calls: t.calls, ms: Number(t.ns) / 1e6 }))
     .sort((a, b) => b.ms - a.ms);
 }
-
-let profiling = false;
 
 /** Whether a profile is being collected. */
 export function isProfiling(): boolean {
