@@ -7,15 +7,11 @@
 'use strict';
 const path = require('path');
 const { ops, nativeInfo } = require(path.resolve(__dirname, '..', 'lib'));
+const { option: opt, flag } = require('./command-line');
 
-const argv = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : def;
-};
 const seconds = Number(opt('seconds', '0.3'));
 const rounds = Number(opt('rounds', '2'));
-const json = argv.includes('--json');
+const json = flag('json');
 if (!nativeInfo().bf16) {
   console.error('bench/bf16.js: this CPU (or OS) has no AMX-BF16; nothing to measure');
   process.exit(1);

@@ -12,21 +12,17 @@
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
+const { option: opt, flag, peerEnv } = require('./command-line');
 const { seededUniform } = require('./seeded-random');
 
 const root = path.resolve(__dirname, '..');
-const argv = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : def;
-};
 const config = opt('config', 'rsitmd');
 const batches = opt('batches', '1,8,32,64').split(',').map(Number);
 const precision = opt('precision', 'fp32');
 const minSeconds = Number(opt('min-seconds', '2'));
 const torchThreads = opt('torch-threads', '1,2');
-const withTorch = !argv.includes('--no-torch');
-const json = argv.includes('--json');
+const withTorch = !flag('no-torch');
+const json = flag('json');
 const python = process.env.POSAPL_PYTHON || '/usr/bin/python3';
 const maxBatch = Math.max(...batches);
 // fp32 must agree with onnxruntime to this cosine; bf16 rounds weights and activations, so its
@@ -40,10 +36,7 @@ if (!['rsitmd', 'rsicd'].includes(config)) fail(`--config must be rsitmd or rsic
 if (!['fp32', 'bf16'].includes(precision)) fail(`--precision must be fp32 or bf16, not ${precision}`);
 if (batches.some((b) => !Number.isInteger(b) || b < 1)) fail(`--batches must be positive integers: ${opt('batches')}`);
 
-// OpenBLAS (under PyTorch) must pick its own kernels and cache sizes; these force slower ones here.
-const childEnv = { ...process.env };
-delete childEnv.OPENBLAS_CORETYPE;
-delete childEnv.OPENBLAS_L2_SIZE;
+const childEnv = peerEnv();
 
 const cache = path.join(__dirname, '.cache', 'encode');
 const files = {

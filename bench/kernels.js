@@ -15,12 +15,9 @@ const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { option, flag, peerEnv } = require('./command-line');
 
-function option(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
-const json = process.argv.includes('--json');
+const json = flag('json');
 const threads = Number(option('threads', process.env.POSAPL_THREADS || '2'));
 const seconds = Number(option('seconds', '0.2'));
 const rounds = Number(option('rounds', '2'));
@@ -118,10 +115,7 @@ function buildOpenblasHelper() {
 
 function openblasGflops(exe, { m, k, n, trans }) {
   if (exe === null) return null;
-  // Unset so that OpenBLAS picks its kernels for this CPU (AVX-512) and its own cache sizes.
-  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
+  const env = peerEnv({ OPENBLAS_NUM_THREADS: String(threads) });
   const r = spawnSync(exe, [m, k, n, trans, seconds].map(String), { env, encoding: 'utf8' });
   const value = Number(r.stdout);
   if (r.status !== 0 || !Number.isFinite(value)) {

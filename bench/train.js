@@ -9,20 +9,16 @@
 'use strict';
 const { spawnSync } = require('child_process');
 const path = require('path');
+const { option: opt, flag, peerEnv } = require('./command-line');
 
 const root = path.resolve(__dirname, '..');
-const argv = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : def;
-};
 const batches = opt('batch', '32').split(',').map(Number);
 const steps = Number(opt('steps', '2'));
 const microBatch = opt('micro-batch', '');
 const configs = opt('configs', 'rsitmd,rsicd').split(',');
-const json = argv.includes('--json');
-const profile = argv.includes('--profile');
-const withTorch = !argv.includes('--no-torch');
+const json = flag('json');
+const profile = flag('profile');
+const withTorch = !flag('no-torch');
 const torchMaxBatch = Number(opt('torch-max-batch', '128'));
 const precisions = opt('precision', 'fp32').split(',');
 const python = process.env.POSAPL_PYTHON || '/usr/bin/python3';
@@ -33,9 +29,7 @@ function runJson(cmd, args, env) {
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
-const torchEnv = { ...process.env };
-delete torchEnv.OPENBLAS_CORETYPE;
-delete torchEnv.OPENBLAS_L2_SIZE;
+const torchEnv = peerEnv();
 
 const rows = [];
 for (const config of configs) {

@@ -7,13 +7,9 @@
 'use strict';
 const path = require('path');
 const { loadModel } = require(path.resolve(__dirname, '..', 'lib'));
+const { option: opt } = require(path.resolve(__dirname, '..', 'bench', 'command-line'));
 const { seededUniform } = require(path.resolve(__dirname, '..', 'bench', 'seeded-random'));
 
-const argv = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : def;
-};
 const config = opt('config', 'rsitmd');
 const batches = Number(opt('batches', '4'));
 const epochs = Number(opt('epochs', '5'));
