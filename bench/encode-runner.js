@@ -5,7 +5,7 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { seededUniform } = require('./seeded-random');
+const { SeededRandom } = require('../lib/seededRandom');
 
 const root = path.resolve(__dirname, '..');
 const CONTEXT = 77;
@@ -101,7 +101,8 @@ async function bench(kind, spec) {
 async function writeWeights(config, file) {
   const { loadModel } = require(path.join(root, 'lib'));
   const model = await loadModel({ config, seed: 0 });
-  const uniform = seededUniform(12345);
+  const random = new SeededRandom(12345);
+  const uniform = () => random.random();
   for (const p of model.params.trainable()) {
     // The scale of trained adapters: fan-in scaled matrices, small vectors.
     const shape = p.spec.shape;

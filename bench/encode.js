@@ -13,7 +13,7 @@ const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const { option: opt, flag, peerEnv } = require('./command-line');
-const { seededUniform } = require('./seeded-random');
+const { SeededRandom } = require('../lib/seededRandom');
 
 const root = path.resolve(__dirname, '..');
 const config = opt('config', 'rsitmd');
@@ -91,7 +91,8 @@ function prepareModelFiles() {
 /** Seeded inputs of maxBatch samples: normal pixels; SOT, random words, EOT, zero padding. */
 function prepareInputs() {
   if (fs.existsSync(files.inputs)) return;
-  const uniform = seededUniform(2024);
+  const random = new SeededRandom(2024);
+  const uniform = () => random.random();
   const np = maxBatch * 3 * SIZE * SIZE;
   const nt = maxBatch * CONTEXT;
   const buf = new ArrayBuffer((np + 2 * nt) * 4);

@@ -12,7 +12,9 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const sharp = require('sharp');
-const { decodeImage, trainTransform, testTransform, ImagePipeline, sampleSeed } = require('../lib/data');
+const { decodeImage, trainTransform, testTransform, ImagePipeline } = require('../lib/data');
+const { sampleSeed } = require('../lib/train/sampling');
+const { SeededRandom } = require('../lib/seededRandom');
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -22,8 +24,8 @@ const SIZE = 224, SIDE = 256;
 // Aerial-looking content: smooth fields, a grid of roofs, noise. Uncompressed, as RSITMD's TIFFs.
 function scene(seed) {
   const data = Buffer.alloc(SIDE * SIDE * 3);
-  let s = seed * 2654435761 >>> 0;
-  const noise = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) >>> 24) / 16;
+  const random = new SeededRandom(seed);
+  const noise = () => random.integer(0, 16);
   for (let y = 0; y < SIDE; y++) {
     for (let x = 0; x < SIDE; x++) {
       const roof = (x >> 5) % 2 === (y >> 5) % 2 && (x & 31) > 6 && (y & 31) > 6;

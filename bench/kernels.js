@@ -28,6 +28,7 @@ if (!(threads >= 1) || !(seconds > 0) || !(rounds >= 1)) {
 // The pool reads POSAPL_THREADS when the addon first runs a kernel.
 process.env.POSAPL_THREADS = String(threads);
 const { gemm } = require('../lib/ops');
+const { SeededRandom } = require('../lib/seededRandom');
 const { nativeInfo } = require('../lib/native/addon');
 
 // ViT-B/32 vision tower (50 tokens x 32 images) and text tower (77 tokens x 32 captions).
@@ -47,11 +48,8 @@ const SHAPES = LAYERS.flatMap(({ rows, in: d, out }) => [
 
 function filled(n, seed) {
   const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = (s >>> 8) / 16777216 - 0.5;
-  }
+  const random = new SeededRandom(seed);
+  for (let i = 0; i < n; i++) a[i] = random.random() - 0.5;
   return a;
 }
 

@@ -8,7 +8,7 @@
 const path = require('path');
 const { loadModel } = require(path.resolve(__dirname, '..', 'lib'));
 const { option: opt } = require(path.resolve(__dirname, '..', 'bench', 'command-line'));
-const { seededUniform } = require(path.resolve(__dirname, '..', 'bench', 'seeded-random'));
+const { SeededRandom } = require(path.resolve(__dirname, '..', 'lib', 'seededRandom'));
 
 const config = opt('config', 'rsitmd');
 const batches = Number(opt('batches', '4'));
@@ -17,7 +17,8 @@ const n = Number(opt('batch', '32'));
 const lr = Number(opt('lr', '1e-3'));
 
 function makeBatch(b) {
-  const r = seededUniform(1000 + b);
+  const random = new SeededRandom(1000 + b);
+  const r = () => random.random();
   const pixels = new Float32Array(n * 3 * 224 * 224);
   for (let i = 0; i < pixels.length; i++) pixels[i] = r() * 4 - 2;
   const ids = new Int32Array(n * 77);

@@ -9,4 +9,4 @@ export {
 export type { AugmentStep, RgbImage, TrainPlan } from './transforms';
 export { ImagePipeline } from './imagePipeline';
 export type { ImageMode, ImagePipelineOptions, LoadedImages } from './imagePipeline';
-export { SeededRandom, sampleSeed } from './random';
+export { SeededRandom } from '../seededRandom';

@@ -10,7 +10,7 @@ import { AugmentOpName, imageAugment } from '../ops/imageAugment';
 import { imageFlipHorizontal } from '../ops/imageFlip';
 import { CLIP_MEAN, CLIP_STD, imageNormalize } from '../ops/imageNormalize';
 import { CropBox, imageResizeBicubic } from '../ops/imageResize';
-import { SeededRandom } from './random';
+import { SeededRandom } from '../seededRandom';
 
 /** A decoded 8-bit RGB image, rows of interleaved R, G, B bytes: (height, width, 3). */
 export interface RgbImage {

@@ -5,7 +5,7 @@
  * follow the scene exactly; left and right are never said, since the training pipeline flips
  * images.
  */
-import { DemoRandom } from './random';
+import { SeededRandom } from '../seededRandom';
 import { Ground, Scene, WINDING_AMPLITUDE, WOODED } from './scene';
 
 /** Words for counts 1..4 (buildings and ponds never exceed four). */
@@ -33,11 +33,11 @@ interface Things {
   road: string | null;
 }
 
-function counted(random: DemoRandom, n: number, singular: string, plural: string): string {
+function counted(random: SeededRandom, n: number, singular: string, plural: string): string {
   return n === 1 ? `${random.pick(['a', 'one'])} ${singular}` : `${NUMBER_WORDS[n]} ${plural}`;
 }
 
-function things(scene: Scene, random: DemoRandom): Things {
+function things(scene: Scene, random: SeededRandom): Things {
   const k = scene.buildings.length;
   const colour = random.chance(0.85) ? `${scene.roofColour} ` : '';
   const [one, many] = random.pick([['building', 'buildings'], ['house', 'houses']]);
@@ -57,7 +57,7 @@ function things(scene: Scene, random: DemoRandom): Things {
  * The things present, in a random order that favours what stands out from above (river, road,
  * buildings) over ponds and trees, as people describing aerial images do.
  */
-function present(t: Things, random: DemoRandom): string[] {
+function present(t: Things, random: SeededRandom): string[] {
   const weighted: Array<[string | null, number]> = [[t.river, 3], [t.road, 3], [t.buildings, 3], [t.ponds, 1], [t.trees, 1]];
   const items = weighted.filter((w): w is [string, number] => w[0] !== null);
   const order: string[] = [];
@@ -70,7 +70,7 @@ function present(t: Things, random: DemoRandom): string[] {
 }
 
 /** One sentence pattern: a caption, or null when the scene lacks what it speaks of. */
-type Template = (scene: Scene, t: Things, random: DemoRandom) => string | null;
+type Template = (scene: Scene, t: Things, random: SeededRandom) => string | null;
 
 // Short sentences: the byte-level tokenizer spends one token per letter and the demo's text
 // context keeps about thirty, so the facts come first and the filler words are few.
@@ -97,7 +97,7 @@ const TEMPLATES: readonly Template[] = [
   (_scene, t, random) => {
     const items = present(t, random);
     if (!items.length) return `only ${t.ground}`;
-    return `${t.ground} with ${items.slice(0, random.int(1, 2)).join(' and ')}`;
+    return `${t.ground} with ${items.slice(0, random.integer(1, 3)).join(' and ')}`;
   },
   // One thing and where it is.
   (_scene, t, random) => {
@@ -123,7 +123,7 @@ const TEMPLATES: readonly Template[] = [
  * Five captions for `scene`, distinct when the grammar allows, each true of what is drawn.
  * Sentences start with a capital and end with a full stop, as most of RSITMD's do.
  */
-export function describeScene(scene: Scene, random: DemoRandom): string[] {
+export function describeScene(scene: Scene, random: SeededRandom): string[] {
   const captions: string[] = [];
   for (let attempt = 0; captions.length < 5; attempt++) {
     const text = random.pick(TEMPLATES)(scene, things(scene, random), random);

@@ -10,7 +10,7 @@ import { cleanCaption } from '../text/cleanCaption';
 import { tagPos } from '../text/tagPos';
 import { describeScene } from './captions';
 import { DEMO_TRAINING } from './config';
-import { childSeed, DemoRandom } from './random';
+import { hashSeed, SeededRandom } from '../seededRandom';
 import { renderScene } from './render';
 import { Scene, sampleScene } from './scene';
 
@@ -54,7 +54,7 @@ const SPLIT_STREAM = { train: 1, test: 2 } as const;
 
 /** Image `index` of `split`: a pure function of (seed, split, index, size). */
 export function demoSample(seed: number, split: 'train' | 'test', index: number, size: number): DemoSample {
-  const random = new DemoRandom(childSeed(seed, SPLIT_STREAM[split], index));
+  const random = new SeededRandom(hashSeed(seed, SPLIT_STREAM[split], index));
   const scene = sampleScene(random, size);
   const captions = describeScene(scene, random);
   const format = DEMO_FORMATS[index % DEMO_FORMATS.length];

@@ -4,6 +4,7 @@
  * buildings with their shadows. Roofs and ponds are flat colours found nowhere else, so a
  * lossless file can be checked against the scene's counts.
  */
+import { hashSeed } from '../seededRandom';
 import { Ground, RoofColour, Scene, riverDistance, roadDistance } from './scene';
 
 export type Rgb = readonly [number, number, number];
@@ -29,10 +30,7 @@ const CROPS: readonly Rgb[] = [[204, 184, 96], [116, 154, 64], [174, 144, 96], [
 
 /** A hash of (x, y, seed) as a number in [-1, 1]: per-pixel noise without a generator. */
 function noise(x: number, y: number, seed: number): number {
-  let h = Math.imul(x, 0x27d4eb2d) ^ Math.imul(y, 0x165667b1) ^ seed;
-  h = Math.imul(h ^ (h >>> 15), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (((h ^ (h >>> 16)) >>> 0) / 0xffffffff) * 2 - 1;
+  return (hashSeed(seed, x, y) / 0xffffffff) * 2 - 1;
 }
 
 /** Uniform in [0, 1) from a seed and a counter (texture layout). */

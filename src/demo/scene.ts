@@ -3,7 +3,7 @@
  * trees, placed in pixels so that nothing overlaps what it must not (roofs and ponds stay whole,
  * so their counts can be read back from the pixels). Captions are written from this description.
  */
-import { DemoRandom } from './random';
+import { SeededRandom } from '../seededRandom';
 
 /** The land cover that fills the scene. */
 export type Ground = 'fields' | 'farmland' | 'bare' | 'desert' | 'snow' | 'rock' | 'forest' | 'orchard';
@@ -127,20 +127,20 @@ const MARGIN = 2;
 const ATTEMPTS = 200;
 
 /** Draws a scene of `size` x `size` pixels (size >= 32) from `random`. */
-export function sampleScene(random: DemoRandom, size: number): Scene {
+export function sampleScene(random: SeededRandom, size: number): Scene {
   const S = size;
   const ground = random.pick(GROUNDS);
-  const textureSeed = random.int(0, 0x7fffffff);
+  const textureSeed = random.integer(0, 0x80000000);
   const occupied = new Occupancy(S);
 
   const river: River | null = random.chance(0.55)
     ? {
       orientation: random.chance(0.5) ? 'horizontal' : 'vertical',
-      centre: random.range(0.3, 0.7) * S,
-      amplitude: random.chance(0.5) ? random.range(0.08, 0.14) * S : random.range(0, 0.03) * S,
-      frequency: random.range(0.5, 1.3),
-      phase: random.range(0, 2 * Math.PI),
-      halfWidth: random.range(0.05, 0.08) * S,
+      centre: random.uniform(0.3, 0.7) * S,
+      amplitude: random.chance(0.5) ? random.uniform(0.08, 0.14) * S : random.uniform(0, 0.03) * S,
+      frequency: random.uniform(0.5, 1.3),
+      phase: random.uniform(0, 2 * Math.PI),
+      halfWidth: random.uniform(0.05, 0.08) * S,
     }
     : null;
   if (river) occupied.mark((x, y) => riverDistance(river, S, x, y) < river.halfWidth + MARGIN + 1);
@@ -164,9 +164,9 @@ export function sampleScene(random: DemoRandom, size: number): Scene {
   };
   const buildings: Rect[] = [];
   for (let attempt = 0; attempt < ATTEMPTS && buildings.length < wanted; attempt++) {
-    const w = Math.round(random.range(0.11, 0.17) * S);
-    const h = Math.round(random.range(0.11, 0.17) * S);
-    const rect = { x: random.int(1, S - w - 2), y: random.int(1, S - h - 2), w, h };
+    const w = Math.round(random.uniform(0.11, 0.17) * S);
+    const h = Math.round(random.uniform(0.11, 0.17) * S);
+    const rect = { x: random.integer(1, S - w - 1), y: random.integer(1, S - h - 1), w, h };
     // The shadow falls one pixel right and down; the margin keeps roofs apart.
     if (!near(rect) || !occupied.freeRect(rect.x - MARGIN, rect.y - MARGIN, rect.x + w + 1 + MARGIN, rect.y + h + 1 + MARGIN)) continue;
     occupied.markRect(rect.x - MARGIN, rect.y - MARGIN, rect.x + w + 1 + MARGIN, rect.y + h + 1 + MARGIN);
@@ -176,10 +176,10 @@ export function sampleScene(random: DemoRandom, size: number): Scene {
   const ponds: Ellipse[] = [];
   const pondsWanted = random.weighted([0.4, 0.25, 0.2, 0.15]);
   for (let attempt = 0; attempt < ATTEMPTS && ponds.length < pondsWanted; attempt++) {
-    const rx = random.range(0.05, 0.09) * S;
-    const ry = random.range(0.05, 0.09) * S;
-    const cx = random.range(rx + 1, S - rx - 1);
-    const cy = random.range(ry + 1, S - ry - 1);
+    const rx = random.uniform(0.05, 0.09) * S;
+    const ry = random.uniform(0.05, 0.09) * S;
+    const cx = random.uniform(rx + 1, S - rx - 1);
+    const cy = random.uniform(ry + 1, S - ry - 1);
     const box = [Math.floor(cx - rx) - MARGIN, Math.floor(cy - ry) - MARGIN, Math.ceil(cx + rx) + 1 + MARGIN, Math.ceil(cy + ry) + 1 + MARGIN] as const;
     if (!occupied.freeRect(...box)) continue;
     occupied.markRect(...box);
@@ -187,12 +187,12 @@ export function sampleScene(random: DemoRandom, size: number): Scene {
   }
 
   const treeAmount: TreeAmount = WOODED.has(ground) ? 'none' : (['none', 'few', 'many'] as const)[random.weighted([0.3, 0.35, 0.35])];
-  const treesWanted = treeAmount === 'none' ? 0 : treeAmount === 'few' ? random.int(2, 4) : random.int(8, 14);
+  const treesWanted = treeAmount === 'none' ? 0 : treeAmount === 'few' ? random.integer(2, 5) : random.integer(8, 15);
   const trees: Tree[] = [];
   for (let attempt = 0; attempt < ATTEMPTS * 2 && trees.length < treesWanted; attempt++) {
-    const r = random.range(0.03, 0.045) * S;
-    const cx = random.range(r + 1, S - r - 2);
-    const cy = random.range(r + 1, S - r - 2);
+    const r = random.uniform(0.03, 0.045) * S;
+    const cx = random.uniform(r + 1, S - r - 2);
+    const cy = random.uniform(r + 1, S - r - 2);
     // Trees may overlap one another (groves) but never roofs, ponds, water or road.
     if (!occupied.freeRect(Math.floor(cx - r), Math.floor(cy - r), Math.ceil(cx + r) + 2, Math.ceil(cy + r) + 2)) continue;
     trees.push({ cx, cy, r });
@@ -204,11 +204,11 @@ export function sampleScene(random: DemoRandom, size: number): Scene {
   return { size: S, ground, textureSeed, river, road, buildings, roofColour, buildingPlace: buildings.length ? buildingPlace : 'ground', ponds, trees, treeAmount: placedAmount };
 }
 
-function sampleRoad(random: DemoRandom, S: number, river: River | null): Road | null {
+function sampleRoad(random: SeededRandom, S: number, river: River | null): Road | null {
   if (!random.chance(river ? 0.55 : 0.5)) return null;
-  const halfWidth = random.range(0.04, 0.06) * S;
+  const halfWidth = random.uniform(0.04, 0.06) * S;
   if (!river) {
-    return { orientation: random.chance(0.5) ? 'horizontal' : 'vertical', position: random.range(0.2, 0.8) * S, halfWidth, relation: 'crosses-ground' };
+    return { orientation: random.chance(0.5) ? 'horizontal' : 'vertical', position: random.uniform(0.2, 0.8) * S, halfWidth, relation: 'crosses-ground' };
   }
   const across: Orientation = river.orientation === 'horizontal' ? 'vertical' : 'horizontal';
   if (random.chance(0.4)) {
@@ -217,5 +217,5 @@ function sampleRoad(random: DemoRandom, S: number, river: River | null): Road | 
     const sides = [river.centre - gap, river.centre + gap].filter((p) => p - halfWidth > 0.05 * S && p + halfWidth < 0.95 * S);
     if (sides.length) return { orientation: river.orientation, position: random.pick(sides), halfWidth, relation: 'along-river' };
   }
-  return { orientation: across, position: random.range(0.2, 0.8) * S, halfWidth, relation: 'crosses-river' };
+  return { orientation: across, position: random.uniform(0.2, 0.8) * S, halfWidth, relation: 'crosses-river' };
 }

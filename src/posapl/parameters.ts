@@ -3,6 +3,7 @@
  * ones (frozen weights never get gradient memory), looked up by any of their names.
  */
 import { posaplError } from '../errors';
+import { SeededRandom } from '../seededRandom';
 import { Init, ParameterSpec } from './parameterSpecs';
 
 /** One parameter: its data and, when trainable, its gradient. */
@@ -63,12 +64,12 @@ export class Parameters {
 
   /** Fills every tensor as its spec says, from a seeded generator (open_clip's init). */
   initialise(seed: number): void {
-    const random = new GaussianRandom(seed);
+    const random = new SeededRandom(seed);
     for (const p of this.list) fill(p.data, p.spec.init, random);
   }
 }
 
-function fill(data: Float32Array, init: Init, random: GaussianRandom): void {
+function fill(data: Float32Array, init: Init, random: SeededRandom): void {
   switch (init.kind) {
     case 'constant':
       data.fill(init.value);
@@ -77,63 +78,7 @@ function fill(data: Float32Array, init: Init, random: GaussianRandom): void {
       for (let i = 0; i < data.length; i++) data[i] = random.normal() * init.std;
       break;
     case 'uniform':
-      for (let i = 0; i < data.length; i++) data[i] = (random.uniform() * 2 - 1) * init.bound;
+      for (let i = 0; i < data.length; i++) data[i] = (random.random() * 2 - 1) * init.bound;
       break;
   }
-}
-
-/** Seeded uniform (xoshiro128**) and normal (Box-Muller) numbers; reproducible across runs. */
-export class GaussianRandom {
-  private readonly s = new Uint32Array(4);
-  private spare: number | null = null;
-
-  constructor(seed: number) {
-    // splitmix32 of the seed fills the state (never all zero).
-    let z = seed >>> 0;
-    for (let i = 0; i < 4; i++) {
-      z = (z + 0x9e3779b9) >>> 0;
-      let x = z;
-      x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
-      x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
-      this.s[i] = (x ^ (x >>> 16)) >>> 0;
-    }
-    if ((this.s[0] | this.s[1] | this.s[2] | this.s[3]) === 0) this.s[0] = 1;
-  }
-
-  private next32(): number {
-    const s = this.s;
-    const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
-    const t = s[1] << 9;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 11);
-    return result;
-  }
-
-  /** Uniform in [0, 1) with 53 bits. */
-  uniform(): number {
-    return ((this.next32() >>> 5) * 67108864 + (this.next32() >>> 6)) / 9007199254740992;
-  }
-
-  /** Standard normal. */
-  normal(): number {
-    if (this.spare !== null) {
-      const s = this.spare;
-      this.spare = null;
-      return s;
-    }
-    let u = 0;
-    while (u === 0) u = this.uniform();
-    const v = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }

@@ -7,12 +7,15 @@
  * Not reproduced: ftfy's mojibake repair (`fix_encoding`, e.g. `'sÃ³'` -> `'só'`), a statistical
  * guess about text decoded with the wrong codec; such text tokenizes as it is written.
  */
-import { decodeNumericReference, htmlUnescape, NAMED_REFERENCES } from './htmlUnescape';
+import { decodeNumericReference, htmlUnescape, namedReferences } from './htmlUnescape';
 
 /** `&name;` -> text, as ftfy builds it: the HTML5 names ending in `;`, plus upper-cased variants. */
-const FTFY_ENTITIES: ReadonlyMap<string, string> = (() => {
+let ftfyEntities: ReadonlyMap<string, string> | undefined;
+
+function ftfyEntityTable(): ReadonlyMap<string, string> {
+  if (ftfyEntities) return ftfyEntities;
   const table = new Map<string, string>();
-  for (const [name, text] of NAMED_REFERENCES) {
+  for (const [name, text] of namedReferences()) {
     if (!name.endsWith(';')) continue;
     table.set(`&${name}`, text);
     const upper = name.toUpperCase();
@@ -20,14 +23,15 @@ const FTFY_ENTITIES: ReadonlyMap<string, string> = (() => {
       table.set(`&${upper}`, text.toUpperCase());
     }
   }
+  ftfyEntities = table;
   return table;
-})();
+}
 
 const FTFY_ENTITY = /&#?[0-9A-Za-z]{1,24};/g;
 
 function unescapeEntities(text: string): string {
   return text.replace(FTFY_ENTITY, (entity) => {
-    const known = FTFY_ENTITIES.get(entity);
+    const known = ftfyEntityTable().get(entity);
     if (known !== undefined) return known;
     if (!entity.startsWith('&#')) return entity;
     // Only whole, valid numeric references: html.unescape must consume the `;`.

@@ -11,6 +11,18 @@ export type RuleTemplate = 'w' | 'w>w' | 'w<w' | 'w>t' | 'w<t' | 'w$' | 't>t' | 
 /** [new tag, template, first argument (word or tag at i), second argument, third argument]. */
 export type LearnedRule = readonly [to: string, template: RuleTemplate, a: string, b?: string, c?: string];
 
+/** Arguments each template takes after the new tag and the template. */
+const TEMPLATE_ARGUMENTS: Readonly<Record<RuleTemplate, number>> = {
+  'w': 1, 'w>w': 2, 'w<w': 2, 'w>t': 2, 'w<t': 2, 'w$': 1, 't>t': 2, 't<t': 2, 't>w': 2, 't<w': 2, 't<t>t': 3,
+};
+
+/** Whether `value` (e.g. read from a data file) has the shape of a {@link LearnedRule}. */
+export function isLearnedRule(value: unknown): value is LearnedRule {
+  if (!Array.isArray(value) || !value.every((part) => typeof part === 'string')) return false;
+  const count = Object.prototype.hasOwnProperty.call(TEMPLATE_ARGUMENTS, value[1]) ? TEMPLATE_ARGUMENTS[value[1] as RuleTemplate] : -1;
+  return count >= 0 && value.length === 2 + count;
+}
+
 /** Whether `rule` matches at position i of `words` with the current `tags`. */
 export function ruleMatches(rule: LearnedRule, words: readonly string[], tags: readonly string[], i: number): boolean {
   const [, template, a, b, c] = rule;

@@ -4,13 +4,24 @@
  * for spaCy's systematic choices, then rules learned from spaCy's tags of RSITMD validation captions.
  */
 import type { WinkTagger } from 'wink-pos-tagger';
-import { LEARNED_RULES } from './posLearnedRules';
-import { applyLearnedRules } from './posRuleEngine';
+import { readPackageData } from './packageData';
+import { applyLearnedRules, isLearnedRule, LearnedRule } from './posRuleEngine';
 import { universalTags } from './posRules';
 import { POS_WORDS, PosWord } from './posWords';
 import { spacyWords } from './spacyWords';
 
 let wink: WinkTagger | undefined;
+let learnedRules: readonly LearnedRule[] | undefined;
+
+/** data/text/pos-learned-rules.json (written by tools/pos/learn-pos-rules.js), read on first use. */
+function rulesLearnedFromSpacy(): readonly LearnedRule[] {
+  learnedRules ??= readPackageData<{ rules: LearnedRule[] }>('text/pos-learned-rules.json', (t) => {
+    if (!Array.isArray(t.rules)) return 'Expected an array for rules';
+    const bad = t.rules.findIndex((rule) => !isLearnedRule(rule));
+    return bad < 0 ? null : `rules[${bad}] is not a rule: ${JSON.stringify(t.rules[bad])}`;
+  }).rules;
+  return learnedRules;
+}
 
 /** wink-pos-tagger, loaded on first use: its lexicons take a fifth of a second to load. */
 function winkTagger(): WinkTagger {
@@ -33,5 +44,5 @@ export function baseTags(words: readonly string[]): PosWord[] {
  */
 export function tagPos(cleanedCaption: string): PosWord[] {
   const words = spacyWords(cleanedCaption);
-  return applyLearnedRules(LEARNED_RULES, words, baseTags(words)) as PosWord[];
+  return applyLearnedRules(rulesLearnedFromSpacy(), words, baseTags(words)) as PosWord[];
 }

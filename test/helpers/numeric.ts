@@ -1,15 +1,10 @@
 /** Shared numeric helpers for tests: seeded random data, tolerant comparison, finite differences. */
+import { SeededRandom } from '../../src/seededRandom';
 
-/** A small seeded generator (mulberry32) so every test sees the same numbers. */
+/** The project's seeded generator as a function, so every test sees the same numbers. */
 export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.random();
 }
 
 /** n uniform values in [-scale, scale). */

@@ -9,7 +9,7 @@ import * as path from 'path';
 import sharp from 'sharp';
 import { decodeImage } from '../../../src/data/decode';
 import { ImagePipeline } from '../../../src/data/imagePipeline';
-import { sampleSeed } from '../../../src/data/random';
+import { sampleSeed } from '../../../src/train/sampling';
 import { testTransform, trainTransform } from '../../../src/data/transforms';
 import { rng } from '../../helpers/numeric';
 

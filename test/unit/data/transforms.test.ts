@@ -1,7 +1,7 @@
 import {
   applyTrainPlan, planTrainTransform, RAND_AUGMENT, sampleAugmentSteps, sampleCropBox, testTransform, trainTransform,
 } from '../../../src/data/transforms';
-import { SeededRandom, sampleSeed } from '../../../src/data/random';
+import { SeededRandom } from '../../../src/seededRandom';
 import { rng } from '../../helpers/numeric';
 
 function randomImage(h: number, w: number, seed: number) {
@@ -10,29 +10,6 @@ function randomImage(h: number, w: number, seed: number) {
   for (let i = 0; i < data.length; i++) data[i] = Math.floor(r() * 256);
   return { data, height: h, width: w };
 }
-
-describe('SeededRandom / sampleSeed', () => {
-  it('repeats from a seed, differs across seeds, and is uniform (mean 0.5 +- 0.01, bins within 10%)', () => {
-    const a = new SeededRandom(42), b = new SeededRandom(42), c = new SeededRandom(43);
-    const xs = Array.from({ length: 20000 }, () => a.random());
-    expect(Array.from({ length: 20000 }, () => b.random())).toEqual(xs);
-    expect(c.random()).not.toBe(xs[0]);
-    expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
-    expect(Math.abs(xs.reduce((s, x) => s + x, 0) / xs.length - 0.5)).toBeLessThan(0.01);
-    const bins = new Array(10).fill(0);
-    xs.forEach((x) => bins[Math.floor(x * 10)]++);
-    for (const n of bins) expect(Math.abs(n - 2000)).toBeLessThan(200);
-  });
-
-  it('gives distinct per-sample seeds across seeds, epochs and indices', () => {
-    const seen = new Set<number>();
-    for (let seed = 0; seed < 3; seed++)
-      for (let epoch = 0; epoch < 10; epoch++)
-        for (let index = 0; index < 300; index++) seen.add(sampleSeed(seed, epoch, index));
-    expect(seen.size).toBe(3 * 10 * 300);
-    expect(sampleSeed(2024, 3, 17)).toBe(sampleSeed(2024, 3, 17));
-  });
-});
 
 describe('sampleCropBox (torchvision RandomResizedCrop.get_params)', () => {
   it('keeps boxes inside the image with area in [0.5, 1] and ratio in [3/4, 4/3] up to rounding', () => {
