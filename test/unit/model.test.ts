@@ -118,7 +118,8 @@ describe('training step', () => {
     model.lossAndGradients(inputs(3));
     for (const [k, g] of model.gradients()) {
       const ref = once.get(k) as Float32Array;
-      for (let i = 0; i < g.length; i += 7) expect(g[i]).toBeCloseTo(2 * ref[i], 5);
+      // Relative: gradients reach ~1e2 here, where float32 resolves ~1e-5.
+      for (let i = 0; i < g.length; i += 7) expect(Math.abs(g[i] - 2 * ref[i])).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(2 * ref[i])));
     }
     model.zeroGradients();
     for (const g of model.gradients().values()) expect(g.every((v) => v === 0)).toBe(true);
