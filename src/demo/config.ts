@@ -39,8 +39,9 @@ export interface DemoTraining {
 
 /**
  * Measured with `posapl-train` (no arguments) on 2 cores: test mR 2.57 before, 17.12 at the best
- * epoch (5 of 8), about 95 s in all. Small batches give more steps in the time; a peak lr of 2e-3 or more sometimes collapses
- * all embeddings together in the first epoch (the summed triplet loss pulls that way).
+ * epoch (5 of 8), about 95 s in all. Small batches give more steps in the time; a peak lr of 2e-3
+ * or more sometimes collapses all embeddings together in the first epoch (the summed triplet loss
+ * pulls that way).
  */
 export const DEMO_TRAINING: DemoTraining = {
   epochs: 8,
