@@ -100,7 +100,7 @@ async function bench(kind, spec) {
 /** Backbone from the seed as loadModel initialises it, adapters random and non-zero (every path counts). */
 async function writeWeights(config, file) {
   const { loadModel } = require(path.join(root, 'lib'));
-  const model = await loadModel({ config, seed: 0 });
+  const model = await loadModel({ random: true, config, seed: 0 });
   const uniform = seededUniform(12345);
   for (const p of model.params.trainable()) {
     // The scale of trained adapters: fan-in scaled matrices, small vectors.

@@ -244,7 +244,7 @@ async function main() {
   const trainPosIds = tokenizer.encode(train.map((e) => e.pos.join(' ')), L);
   timings.tokenize = lap();
 
-  const model = await loadModel({ config, seed: o.modelSeed ?? o.seed });
+  const model = await loadModel({ random: true, config, seed: o.modelSeed ?? o.seed });
   const evaluate = () => {
     const img = model.encodeImages(testPixels, test.length);
     const txt = model.encodeTexts(testIds, config.posapl.pos ? testPosIds : null, testCaptions.length);
