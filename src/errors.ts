@@ -61,6 +61,8 @@ export function posaplError(code: PosaplErrorCode, message: string, cause?: unkn
 
 /** Whether `error` is a posapl-native error (thrown by the TypeScript side or the native addon). */
 export function isPosaplError(error: unknown): error is PosaplError {
-  const code = (error as { code?: unknown } | null)?.code;
-  return error instanceof Error && typeof code === 'string' && code.startsWith('POSAPL_');
+  // Not instanceof Error: errors from the addon or a worker may come from another realm.
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return typeof message === 'string' && typeof code === 'string' && code.startsWith('POSAPL_');
 }
