@@ -135,14 +135,13 @@ function readInputs(args: ParsedArgs, title: string, weightsLabel: string): RunI
   return { config, train, test, val, images, title, weights: weightsLabel };
 }
 
-/** Trains in the locked folder `out`: loads the model, records run.json, runs, reports. */
+/** Trains in the locked folder `out`: loads the model, runs (recording run.json once the run is accepted), reports. */
 async function trainIn(out: string, args: ParsedArgs, inputs: RunInputs, initSeed: number): Promise<number> {
   const tokenizer = await loadTokenizer(args.tokenizer as string | undefined, args.weights as string);
   const model = await loadModel({
     config: inputs.config, weights: args.weights as string, checkpoint: args.init as string | undefined, seed: initSeed,
     device: args.device as 'cpu' | 'cuda', precision: args.precision as Precision,
   });
-  await writeRunSettings(out, runSettingsOf(args));
   return run(args, model, tokenizer, out, inputs);
 }
 
@@ -226,7 +225,7 @@ async function run(args: ParsedArgs, model: PosaplModel, tokenizer: ClipTokenize
       epochs: args.epochs as number, batchSize,
       microBatch: (args['micro-batch'] as number | undefined) || defaultMicroBatch(config, batchSize),
       lr: args.lr as number, seed: args.seed as number, outDir: out, resume: args.resume !== undefined,
-      progress, stop,
+      progress, stop, onStarted: () => writeRunSettings(out, runSettingsOf(args)),
     });
     const result = await trainer.run();
     const report = path.join(out, 'report.html');

@@ -64,6 +64,8 @@ export interface TrainerOptions {
   progress?: Progress;
   /** Set `requested` (e.g. on SIGINT) to finish the current step, save and stop. */
   stop?: { requested: boolean };
+  /** Called once the run is accepted (a resume checked, the schedule planned), before any work. */
+  onStarted?: () => Promise<void>;
 }
 
 export interface TrainResult {
@@ -112,6 +114,7 @@ export class Trainer {
       epoch: 0, stepInEpoch: 0, globalStep: 0, totalSteps, settings, before: null, best: null, bestEpoch: -1, epochs: [],
     };
     if (state.totalSteps !== totalSteps) this.replan(state, settings, totalSteps);
+    await o.onStarted?.();
     if (!o.resume) {
       fs.writeFileSync(this.logFile, '');
       this.log({ type: 'start', settings, total_steps: totalSteps, steps_per_epoch: stepsPerEpoch });

@@ -179,6 +179,7 @@ describe('posapl-train', () => {
     const shorter = run(TRAIN_BIN, ['--resume', out, '--epochs', '1']);
     expect(shorter.status).toBe(2);
     expect(shorter.stderr).toMatch(/already trained 3 epoch\(s\), so --epochs 1/);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8')).options.epochs).toBe(3);
   });
 
   it('refuses to resume a run whose data file changed', () => {
