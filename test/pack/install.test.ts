@@ -93,7 +93,7 @@ describe('the packed tarball', () => {
   }, 400_000);
 
   it('installs with the prebuilt binary without compiling, and works', () => {
-    const { project } = install(prebuiltTarball, 'prebuilt');
+    const { project } = install(prebuiltTarball, 'with-prebuilt');
     const installed = path.join(project, 'node_modules', 'posapl-native');
     expect(fs.existsSync(path.join(installed, 'build'))).toBe(false);
     expectUsable(project);
