@@ -100,7 +100,7 @@ async function bench(kind, spec) {
 /** Backbone from the seed as loadModel initialises it, adapters random and non-zero (every path counts). */
 async function writeWeights(config, file) {
   const { loadModel } = require(path.join(root, 'lib'));
-  const model = await loadModel({ config, seed: 0 });
+  const model = await loadModel({ random: true, config, seed: 0 });
   const random = new SeededRandom(12345);
   const uniform = () => random.random();
   for (const p of model.params.trainable()) {

@@ -8,7 +8,7 @@ const { loadModel, startProfile, stopProfile } = require(path.resolve(__dirname,
 async function main() {
   const [config, batch, steps, microBatch, precision, profile] = process.argv.slice(2);
   const n = Number(batch);
-  const model = await loadModel({ config, seed: 0, precision: precision || 'fp32' });
+  const model = await loadModel({ random: true, config, seed: 0, precision: precision || 'fp32' });
   const L = model.config.text_cfg.context_length;
   const S = model.config.vision_cfg.image_size;
   const pixels = new Float32Array(n * 3 * S * S).map(() => Math.random() * 2 - 1);

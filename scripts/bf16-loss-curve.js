@@ -40,7 +40,7 @@ function makeBatch(b) {
 }
 
 async function curve(precision, data) {
-  const model = await loadModel({ config, seed: 3, precision });
+  const model = await loadModel({ random: true, config, seed: 3, precision });
   if (model.precision !== precision) throw new Error(`precision ${precision} is not available on this CPU`);
   const losses = [];
   const total = epochs * data.length;

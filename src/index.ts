@@ -2,6 +2,8 @@
  * posapl-native: Part-of-Speech-Aware Prompt Learning for remote-sensing image-text retrieval.
  * The public API. Native ops are exported under `ops`.
  */
+export { isPosaplError, posaplError } from './errors';
+export type { PosaplError, PosaplErrorCode } from './errors';
 export { nativeInfo } from './native/addon';
 export type { AddonInfo } from './native/addon';
 export { startProfile, stopProfile } from './native/profile';

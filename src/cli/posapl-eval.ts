@@ -2,7 +2,6 @@
 /** posapl-eval: retrieval R@1/5/10 both ways and mR of a POSAPL checkpoint on a test split (spec section 8). */
 import * as fs from 'fs';
 import * as path from 'path';
-import { PRESETS, resolveConfig } from '../clip/config';
 import { ImagePipeline, readEvalSet } from '../data';
 import { formatMetrics, writeReport } from '../eval';
 import { posaplError } from '../errors';
@@ -10,24 +9,29 @@ import { Precision } from '../nn/linear';
 import { loadModel } from '../posapl/loadModel';
 import { helpText, OptionSpec, parseArgs, usageError } from './args';
 import { runCommand } from './errors';
-import { RetrievalSplit } from './runInputs';
+import { MODEL_OPTIONS, readModelConfig } from './modelOptions';
+import { checkReportTarget } from './reportTarget';
+import { checkImagesReadable, countUntaggable, RetrievalSplit } from './runInputs';
 import { loadTokenizer } from './tokenizerSource';
 
 const OPTIONS: OptionSpec[] = [
-  { name: 'weights', kind: 'string', value: 'FILE', help: 'open_clip ViT-B/32 weights (the frozen backbone)' },
-  { name: 'checkpoint', kind: 'string', value: 'FILE', help: 'POSAPL checkpoint (posapl-train\'s best.safetensors, or the authors\' state dict)' },
+  MODEL_OPTIONS.weights,
+  MODEL_OPTIONS.checkpoint,
   { name: 'test', kind: 'string', value: 'FILE', help: 'evaluation split in the authors\' JSON layout' },
   { name: 'images', kind: 'string', value: 'DIR', help: 'folder the JSON image paths are relative to' },
-  { name: 'config', kind: 'string', value: 'NAME|FILE', help: "'rsitmd', 'rsicd' or a JSON config", default: 'rsitmd' },
-  { name: 'tokenizer', kind: 'string', value: 'PATH', help: 'CLIP tokenizer (default: beside --weights, else $POSAPL_TOKENIZER)' },
-  { name: 'report', kind: 'string', value: 'FILE', help: 'also write an HTML report with top-5 retrieval grids' },
-  { name: 'workers', kind: 'int', value: 'N', help: 'image decoding threads (default: the number of cores)' },
+  MODEL_OPTIONS.config,
+  MODEL_OPTIONS.tokenizer,
+  { name: 'report', kind: 'string', value: 'FILE', help: 'also write an HTML report with top-5 retrieval grids (never over an input, nor over a file that is not such a report unless --force)' },
+  { name: 'force', kind: 'flag', help: 'let --report replace an existing file that is not a report' },
+  { name: 'workers', kind: 'int', positive: true, value: 'N', help: 'image decoding threads (default: the number of cores)' },
   { name: 'skip-missing', kind: 'flag', help: 'count unreadable images (embedded as blank) instead of stopping' },
-  { name: 'device', kind: 'string', help: 'where to compute', default: 'cpu', choices: ['cpu', 'cuda'] },
-  { name: 'precision', kind: 'string', help: "frozen backbone's products: fp32, or bf16 (AMX; falls back to fp32 where the CPU lacks it)", default: 'fp32', choices: ['fp32', 'bf16'] },
+  MODEL_OPTIONS.device,
+  MODEL_OPTIONS.precision,
   { name: 'json', kind: 'flag', help: 'print the metrics as one JSON object on the last line' },
   { name: 'help', kind: 'flag', help: 'show this help' },
 ];
+
+const warn = (line: string) => process.stderr.write(`posapl-eval: warning: ${line}\n`);
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help')) {
@@ -40,25 +44,42 @@ async function main(argv: string[]): Promise<number> {
   for (const k of ['weights', 'checkpoint', 'test'] as const) {
     if (!fs.existsSync(args[k] as string)) throw posaplError('POSAPL_IO', `--${k} ${args[k]}: no such file`);
   }
-  const configArg = args.config as string;
-  const config = configArg in PRESETS ? resolveConfig(configArg as 'rsitmd') : resolveConfig(JSON.parse(fs.readFileSync(configArg, 'utf8')));
+  const root = args.images as string;
+  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw posaplError('POSAPL_IO', `--images ${root}: no such folder`);
+  const report = args.report as string | undefined;
+  if (report !== undefined) {
+    const inputs = { weights: args.weights, checkpoint: args.checkpoint, test: args.test, config: args.config, tokenizer: args.tokenizer } as Record<string, string | undefined>;
+    checkReportTarget(report, inputs, Boolean(args.force));
+  }
+  // Everything is read and checked before the model loads.
+  const config = readModelConfig(args.config as string, warn);
+  const images = readEvalSet(args.test as string);
+  const skipMissing = Boolean(args['skip-missing']);
+  // Unreadable images stop the run here, or with --skip-missing are counted when evaluated.
+  checkImagesReadable(root, images.map((im) => im.image), skipMissing);
+  const untaggable = countUntaggable(images.flatMap((e) => e.captions.map((caption, k) => ({ caption, pos: e.pos?.[k] }))));
+  if (untaggable) warn(`${untaggable} caption(s) without POS words in the file are in a script the English POS tagger cannot read; their POS words are guesses`);
   const tokenizer = await loadTokenizer(args.tokenizer as string | undefined, args.weights as string);
   const model = await loadModel({ config, weights: args.weights as string, checkpoint: args.checkpoint as string, device: args.device as 'cpu', precision: args.precision as Precision });
   if (args.precision !== model.precision) process.stderr.write(`posapl-eval: --precision ${String(args.precision)}: this CPU (or OS) has no AMX-BF16, running ${model.precision}\n`);
-  const images = readEvalSet(args.test as string);
-  const pipeline = new ImagePipeline({
-    root: args.images as string, imageSize: config.vision_cfg.image_size,
-    workers: args.workers as number | undefined, skipMissing: Boolean(args['skip-missing']),
-  });
+  const pipeline = new ImagePipeline({ root, imageSize: config.vision_cfg.image_size, workers: args.workers as number | undefined, skipMissing });
+  // Progress on a terminal only: a log keeps the results alone.
+  const terminal = process.stderr.isTTY === true;
+  const onProgress = terminal ? (text: string) => process.stderr.write(`\r\x1b[Kposapl-eval: ${text}`) : undefined;
   try {
-    const split = new RetrievalSplit('test', images, pipeline, tokenizer, config.text_cfg.context_length);
+    const split = new RetrievalSplit('test', images, pipeline, tokenizer, config.text_cfg.context_length, onProgress);
     const metrics = await split.evaluate(model);
-    if (args.report && split.last) {
-      await writeReport(args.report as string, {
+    if (terminal) process.stderr.write('\r\x1b[K');
+    if (split.skipped.size) warn(`--skip-missing: ${split.skipped.size} image(s) could not be read and were embedded blank: ${[...split.skipped].slice(0, 5).join(', ')}${split.skipped.size > 5 ? ', ...' : ''}`);
+    if (report && split.last) {
+      await writeReport(report, {
         title: `POSAPL evaluation of ${path.basename(args.checkpoint as string)}`,
-        summary: { weights: args.weights as string, checkpoint: args.checkpoint as string, test: args.test as string, precision: model.precision },
+        summary: {
+          weights: args.weights as string, checkpoint: args.checkpoint as string, test: args.test as string, precision: model.precision,
+          ...(split.skipped.size ? { 'unreadable images (blank)': split.skipped.size } : {}),
+        },
         results: [{ label: 'test', metrics: split.last.metrics }],
-        retrieval: { images: images.map((im) => path.join(args.images as string, im.image)), captions: split.captions, textImage: split.textImage, sims: split.last.sims },
+        retrieval: { images: images.map((im) => path.join(root, im.image)), captions: split.captions, textImage: split.textImage, sims: split.last.sims },
       });
     }
     process.stdout.write(args.json ? `${JSON.stringify(metrics)}\n` : `${formatMetrics(metrics as never)}\n`);

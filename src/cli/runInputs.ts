@@ -1,8 +1,13 @@
 /**
- * Turning the authors' dataset files into what the trainer and the evaluation consume: captions
- * cleaned and tokenized once with their POS words (from the file, else tagged here), image ids
- * remapped in first-seen order, and evaluation splits bound to the image pipeline.
+ * Turning the authors' dataset files into what the trainer and the evaluation consume: every
+ * image checked readable before any work, captions cleaned and tokenized once with their POS
+ * words (from the file, else tagged here), image ids remapped in first-seen order, and evaluation
+ * splits bound to the image pipeline.
  */
+import * as fs from 'fs';
+import * as path from 'path';
+import { posaplError } from '../errors';
+import { isTaggableScript } from '../text/taggableScript';
 import { EvalImage, ImagePipeline, remapImageIds, TrainSample } from '../data';
 import { evaluateRetrieval, RetrievalEvaluation } from '../eval';
 import { PosaplModel } from '../posapl/model';
@@ -10,6 +15,35 @@ import { ClipTokenizer } from '../text/clipTokenizer';
 import { cleanCaption } from '../text/cleanCaption';
 import { encodeCaptions, posWordsOf } from '../train/captionInputs';
 import { EvalSplit, Metrics, TrainData } from '../train/trainer';
+
+/**
+ * Checks that every image exists and is readable under `root` before anything heavy starts.
+ * Unreadable ones throw POSAPL_IO naming them, or with `skipMissing` are returned (to be skipped
+ * and counted).
+ */
+export function checkImagesReadable(root: string, images: Iterable<string>, skipMissing: boolean): string[] {
+  const unreadable: string[] = [];
+  for (const image of new Set(images)) {
+    try {
+      fs.accessSync(path.join(root, image), fs.constants.R_OK);
+      if (!fs.statSync(path.join(root, image)).isFile()) unreadable.push(`${image} (not a file)`);
+    } catch (error) {
+      unreadable.push(`${image} (${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not readable'})`);
+    }
+  }
+  if (unreadable.length && !skipMissing) {
+    const shown = unreadable.slice(0, 5).join(', ') + (unreadable.length > 5 ? `, and ${unreadable.length - 5} more` : '');
+    throw posaplError('POSAPL_IO', `--images ${root}: ${unreadable.length} image(s) cannot be read: ${shown}; fix them, or pass --skip-missing to skip and count them`);
+  }
+  return unreadable;
+}
+
+/** How many captions that the file gives no POS words for are in a script the English tagger cannot read. */
+export function countUntaggable(captions: Iterable<{ caption: string; pos?: unknown }>): number {
+  let n = 0;
+  for (const c of captions) if (c.pos === undefined && !isTaggableScript(c.caption)) n++;
+  return n;
+}
 
 /** Training pairs tokenized for the trainer. */
 export function trainData(samples: TrainSample[], tokenizer: ClipTokenizer, context: number): TrainData {
@@ -29,6 +63,8 @@ export class RetrievalSplit implements EvalSplit {
   private readonly posIds: Int32Array;
   /** The latest evaluation (for the report's retrieval grids). */
   last: RetrievalEvaluation | null = null;
+  /** Images that could not be read (embedded as blank) in any evaluation so far (--skip-missing). */
+  readonly skipped = new Set<string>();
 
   constructor(
     readonly name: 'test' | 'val',
@@ -49,7 +85,11 @@ export class RetrievalSplit implements EvalSplit {
     this.last = await evaluateRetrieval({
       model,
       nImages: paths.length,
-      loadPixels: async (indices) => (await this.pipeline.load(indices.map((i) => paths[i]), 'test', indices.map(() => 0))).pixels,
+      loadPixels: async (indices) => {
+        const { pixels, missing } = await this.pipeline.load(indices.map((i) => paths[i]), 'test', indices.map(() => 0));
+        for (const k of missing) this.skipped.add(paths[indices[k]]);
+        return pixels;
+      },
       ids: this.ids,
       posIds: model.config.posapl.pos ? this.posIds : null,
       textImage: this.textImage,

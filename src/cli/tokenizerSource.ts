@@ -1,6 +1,7 @@
 /**
- * Where the commands find the CLIP tokenizer: --tokenizer, else beside --weights (where the
- * Hugging Face download of laion/CLIP-ViT-B-32-laion2B-s34B-b79K puts it), else POSAPL_TOKENIZER.
+ * Where the commands find the CLIP tokenizer: --tokenizer (a file, a folder, or 'byte-level', the
+ * demo's tokenizer without merges), else beside --weights (where the Hugging Face download of
+ * laion/CLIP-ViT-B-32-laion2B-s34B-b79K puts it), else POSAPL_TOKENIZER.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -9,9 +10,13 @@ import { ClipTokenizer } from '../text/clipTokenizer';
 
 const BESIDE_WEIGHTS = ['tokenizer.json', 'bpe_simple_vocab_16e6.txt.gz'];
 
+/** The --tokenizer value of {@link ClipTokenizer.byteLevel}. */
+export const BYTE_LEVEL = 'byte-level';
+
 /** The tokenizer file or folder to load, or throws saying how to provide one. */
 export function findTokenizer(explicit: string | undefined, weights: string | undefined, env = process.env): string {
   if (explicit) {
+    if (explicit === BYTE_LEVEL) return explicit;
     if (!fs.existsSync(explicit)) throw posaplError('POSAPL_IO', `--tokenizer ${explicit}: no such file or folder`);
     return explicit;
   }
@@ -33,5 +38,6 @@ export function findTokenizer(explicit: string | undefined, weights: string | un
 }
 
 export async function loadTokenizer(explicit: string | undefined, weights: string | undefined): Promise<ClipTokenizer> {
-  return ClipTokenizer.fromFile(findTokenizer(explicit, weights));
+  const source = findTokenizer(explicit, weights);
+  return source === BYTE_LEVEL ? ClipTokenizer.byteLevel() : ClipTokenizer.fromFile(source);
 }

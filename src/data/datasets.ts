@@ -7,6 +7,7 @@
  */
 import * as fs from 'fs';
 import { posaplError } from '../errors';
+import { cleanCaption } from '../text/cleanCaption';
 import { jsonErrorOffset, positionOf } from './jsonLocation';
 
 /** One training pair. */
@@ -29,11 +30,11 @@ export interface EvalImage {
 }
 
 function dataError(message: string, cause?: unknown): Error {
-  return posaplError('POSAPL_DATA', `posapl: ${message}`, cause);
+  return posaplError('POSAPL_DATA', message, cause);
 }
 
-/** Reads and parses a JSON file, naming the line and column of a syntax error. */
-function readJson(file: string): unknown {
+/** Reads and parses a JSON file; errors (POSAPL_DATA) name the file, and the line and column of a syntax error. */
+export function readJsonFile(file: string): unknown {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -61,7 +62,7 @@ function describe(v: unknown): string {
 
 /** Reads the entries of a dataset file: a JSON array of objects. */
 function entries(file: string): Array<Record<string, unknown>> {
-  const data = readJson(file);
+  const data = readJsonFile(file);
   if (!Array.isArray(data)) throw dataError(`${file}: expected a JSON array of entries but found ${describe(data)}`);
   data.forEach((e, index) => {
     if (typeof e !== 'object' || e === null || Array.isArray(e))
@@ -81,15 +82,31 @@ function stringField(file: string, index: number, e: Record<string, unknown>, fi
   return v;
 }
 
+/** A caption that cleaning leaves empty (blank, or punctuation only) cannot be trained on or retrieved. */
+function checkCaption(file: string, index: number, caption: string, field: string): void {
+  try {
+    cleanCaption(caption);
+  } catch (cause) {
+    throw dataError(`${file}: entry ${index}: ${field} ${JSON.stringify(caption)} is empty after cleaning (blank or punctuation only)`, cause);
+  }
+}
+
+/** A dataset with no entry: nothing to train on or evaluate. */
+function nonEmpty<T>(file: string, list: T[]): T[] {
+  if (list.length === 0) throw dataError(`${file}: no entries (an empty JSON array)`);
+  return list;
+}
+
 function isStringArray(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((w) => typeof w === 'string');
 }
 
 /** Reads a training file: one sample per caption. */
 export function readTrainSet(file: string): TrainSample[] {
-  return entries(file).map((e, index) => {
+  return nonEmpty(file, entries(file)).map((e, index) => {
     const image = stringField(file, index, e, 'image');
     const caption = stringField(file, index, e, 'caption');
+    checkCaption(file, index, caption, '"caption"');
     const id = e.image_id;
     if (!(typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id))))
       throw fieldError(file, index, 'image_id', 'a number or string', id);
@@ -104,11 +121,12 @@ export function readTrainSet(file: string): TrainSample[] {
 
 /** Reads a validation or test file: one entry per image with its captions. */
 export function readEvalSet(file: string): EvalImage[] {
-  return entries(file).map((e, index) => {
+  return nonEmpty(file, entries(file)).map((e, index) => {
     const image = stringField(file, index, e, 'image');
     const captions = e.caption;
     if (!isStringArray(captions) || captions.length === 0 || captions.some((c) => c.length === 0))
       throw fieldError(file, index, 'caption', 'a non-empty array of non-empty strings', captions);
+    captions.forEach((c, k) => checkCaption(file, index, c, `"caption" ${k}`));
     const entry: EvalImage = { image, captions };
     if (e.pos !== undefined) {
       const pos = e.pos;

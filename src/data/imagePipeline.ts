@@ -9,7 +9,7 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 // sharp must be loaded by the main thread before workers load it (libvips stays resident).
 import 'sharp';
-import { posaplError, PosaplError } from '../errors';
+import { posaplError, PosaplError, PosaplErrorCode } from '../errors';
 import type { ImageResult, ImageTask } from './imageWorker';
 
 /** Options of {@link ImagePipeline}. */
@@ -208,7 +208,7 @@ export class ImagePipeline {
     } else if (this.skipMissing && result.error.code === 'POSAPL_IMAGE') {
       batch.missing.push(index);
     } else {
-      this.settle(batch, posaplError(result.error.code, result.error.message));
+      this.settle(batch, posaplError(result.error.code as PosaplErrorCode, result.error.message));
       return;
     }
     if (--batch.remaining === 0) {
@@ -228,7 +228,7 @@ export class ImagePipeline {
   private fail(cause: Error): void {
     if (this.broken || this.closed) return;
     const code = (cause as { code?: unknown }).code;
-    this.broken = posaplError(typeof code === 'string' && code.startsWith('POSAPL_') ? code : 'POSAPL_INTERNAL',
+    this.broken = posaplError(typeof code === 'string' && code.startsWith('POSAPL_') ? (code as PosaplErrorCode) : 'POSAPL_INTERNAL',
       `posapl: an image worker failed: ${cause.message}`, cause);
     for (const job of [...this.queue, ...this.running.values()]) this.settle(job.batch, this.broken);
     this.queue.length = 0;

@@ -1,5 +1,5 @@
 /** Datasets, image decoding, the authors' transforms and the worker-thread image pipeline. */
-export { readTrainSet, readEvalSet, remapImageIds } from './datasets';
+export { readJsonFile, readTrainSet, readEvalSet, remapImageIds } from './datasets';
 export type { TrainSample, EvalImage } from './datasets';
 export { decodeImage } from './decode';
 export {

@@ -91,6 +91,7 @@ export async function renderReport(data: ReportData): Promise<string> {
 <html lang='en'>
 <head>
 <meta charset='utf-8'>
+<meta name='generator' content='posapl-native'>
 <meta name='viewport' content='width=device-width, initial-scale=1'>
 <title>${escapeXml(title)}</title>
 <style>${STYLE}</style>
@@ -150,12 +151,14 @@ function curvesSection(history: NonNullable<ReportData['history']>): string {
   return `<section><h2>Training</h2><div class='charts'>${charts.map((c) => `<div class='card'>${c}</div>`).join('')}</div></section>`;
 }
 
-/** Dashed guides where an epoch ends, labelled with the number of epochs done (thinned when many). */
+/** Dashed guides where an epoch ends, labelled with that epoch's 0-based number (thinned when many). */
 function epochGuides(steps: readonly StepRecord[]): { x: number; label: string }[] {
-  const ends: number[] = [];
-  for (let k = 1; k < steps.length; k++) if (steps[k].epoch !== steps[k - 1].epoch) ends.push((steps[k - 1].step + steps[k].step) / 2);
+  const ends: { x: number; epoch: number }[] = [];
+  for (let k = 1; k < steps.length; k++) {
+    if (steps[k].epoch !== steps[k - 1].epoch) ends.push({ x: (steps[k - 1].step + steps[k].step) / 2, epoch: steps[k - 1].epoch });
+  }
   const every = Math.ceil(ends.length / 12);
-  return ends.map((x, k) => ({ x, label: (k + 1) % every === 0 ? `${k + 1}` : '' }));
+  return ends.map((e, k) => ({ x: e.x, label: (k + 1) % every === 0 ? `${e.epoch}` : '' }));
 }
 
 /** Raw values (a min-max band when bucketed) under a centred moving average, which does not lag the data. */

@@ -14,8 +14,13 @@ import { numel } from './parameters';
 export interface LoadModelOptions {
   /** A preset ('rsitmd', 'rsicd') or a configuration in open_clip's JSON shape plus `posapl`. */
   config: 'rsitmd' | 'rsicd' | ModelConfig | ModelConfigInput;
-  /** open_clip backbone weights (`open_clip_pytorch_model.bin` or `.safetensors`). */
+  /** open_clip backbone weights (`open_clip_pytorch_model.bin` or `.safetensors`); required unless `random`. */
   weights?: string;
+  /**
+   * true: no backbone weights, a backbone initialised from `seed` (tests, the demo). Must be said
+   * explicitly, so that a forgotten `weights` never silently gives a random model.
+   */
+  random?: boolean;
   /** A POSAPL checkpoint in the authors' layout (with or without `model.`), full or adapters only. */
   checkpoint?: string;
   /** Only 'cpu' until the CUDA backend lands. */
@@ -49,17 +54,32 @@ export async function loadModel(opts: LoadModelOptions): Promise<PosaplModel> {
       throw posaplError('POSAPL_TYPE', `Expected a file path for ${key} but received ${String(opts[key])}`);
     }
   }
+  if (opts.random !== undefined && typeof opts.random !== 'boolean') {
+    throw posaplError('POSAPL_TYPE', `Expected boolean for random but received ${String(opts.random)}`);
+  }
   const precision = opts.precision ?? 'fp32';
   if (precision !== 'fp32' && precision !== 'bf16') {
     throw posaplError('POSAPL_TYPE', `Expected 'fp32' or 'bf16' for precision but received ${JSON.stringify(precision)}`);
   }
+  if (!opts.weights && !opts.random && !opts.checkpoint) throw noBackbone('no weights given');
+  if (opts.weights && opts.random) throw posaplError('POSAPL_ARGS', 'loadModel: weights and random: true exclude each other');
   const model = new PosaplModel(resolveConfig(opts.config));
   model.params.initialise(seed);
   if (opts.weights) await loadBackbone(model, opts.weights);
-  if (opts.checkpoint) await loadCheckpoint(model, opts.checkpoint);
+  if (opts.checkpoint) {
+    const filled = await loadCheckpoint(model, opts.checkpoint);
+    // Without weights, only a full checkpoint (backbone included) or an explicit random: true will do.
+    if (!opts.weights && !opts.random && model.params.list.some((p) => !p.spec.trainable && !filled.has(p.spec.name))) {
+      throw noBackbone(`${opts.checkpoint} holds no backbone (adapters only) and no weights were given`);
+    }
+  }
   // Packed after the weights are final.
   if (precision === 'bf16') model.setPrecision('bf16');
   return model;
+}
+
+function noBackbone(what: string): Error {
+  return posaplError('POSAPL_ARGS', `loadModel: ${what}: pass weights (open_clip backbone weights), or random: true for a backbone initialised from seed`);
 }
 
 /** open_clip keeps the text tower at the top level; POSAPL keeps it under `text.`. */
@@ -90,7 +110,8 @@ async function loadBackbone(model: PosaplModel, file: string): Promise<void> {
   report(file, 'backbone weights', missing, mismatched, []);
 }
 
-async function loadCheckpoint(model: PosaplModel, file: string): Promise<void> {
+/** Fills the model from a checkpoint; returns the names of the tensors it provided. */
+async function loadCheckpoint(model: PosaplModel, file: string): Promise<Set<string>> {
   const sd = await loadStateDict(file);
   const unexpected: string[] = [];
   const mismatched: string[] = [];
@@ -111,6 +132,7 @@ async function loadCheckpoint(model: PosaplModel, file: string): Promise<void> {
   // Adapters-only checkpoints are fine; a checkpoint must still provide every trainable tensor.
   const missing = model.params.trainable().map((p) => p.spec.name).filter((n) => !filled.has(n));
   report(file, 'checkpoint', missing, mismatched, unexpected);
+  return filled;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

@@ -7,6 +7,7 @@ import { posaplError } from '../errors';
 import { cleanCaption } from './cleanCaption';
 import { PosWord } from './posWords';
 import { tagPos } from './tagPos';
+import { isTaggableScript } from './taggableScript';
 
 /** A caption that could not be tagged: where it is and why. */
 export interface InvalidCaption {
@@ -35,6 +36,8 @@ export interface AddPosResult {
   tagged: number;
   /** Captions given an empty POS list because they were missing or empty (with skipInvalid). */
   skipped: InvalidCaption[];
+  /** Captions tagged although in a script the English tagger cannot read (their POS words are guesses). */
+  untaggable: number;
 }
 
 /** Where an invalid caption is, in words: `entry 12` or `entry 12, caption 3`. */
@@ -61,6 +64,7 @@ export function addPosToDataset(dataset: unknown, options: AddPosOptions = {}): 
   const invalid: InvalidCaption[] = [];
   let done = 0;
   let tagged = 0;
+  let untaggable = 0;
 
   const tagOne = (caption: unknown, entry: number, index?: number): PosWord[] => {
     done += 1;
@@ -78,6 +82,7 @@ export function addPosToDataset(dataset: unknown, options: AddPosOptions = {}): 
       return skip(`caption ${JSON.stringify(caption)} is empty after cleaning`);
     }
     tagged += 1;
+    if (!isTaggableScript(caption)) untaggable += 1;
     return tagPos(cleaned);
   };
 
@@ -94,5 +99,5 @@ export function addPosToDataset(dataset: unknown, options: AddPosOptions = {}): 
     const more = invalid.length > 10 ? `\n  ... and ${invalid.length - 10} more` : '';
     throw posaplError('POSAPL_DATA', `${invalid.length} invalid caption(s):\n  ${listed}${more}`);
   }
-  return { entries, tagged, skipped: invalid };
+  return { entries, tagged, skipped: invalid, untaggable };
 }

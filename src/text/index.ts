@@ -10,3 +10,4 @@ export { POS_WORDS } from './posWords';
 export type { PosWord } from './posWords';
 export { addPosToDataset, describeInvalidCaption } from './annotateDataset';
 export type { AddPosOptions, AddPosResult, InvalidCaption } from './annotateDataset';
+export { isTaggableScript } from './taggableScript';

@@ -1,6 +1,8 @@
 /**
- * Progress for humans: one rewritten line on a terminal, plain lines at intervals otherwise
- * (logs and CI). Machine-readable progress is the JSON-lines log, not this.
+ * Progress for humans: one rewritten line on a terminal; otherwise (logs and CI) a plain line
+ * every `every` steps (default: ten lines an epoch) and at the end of each epoch.
+ * Machine-readable progress is the JSON-lines log, not this. Epochs are shown 0-based as
+ * `epoch E/LAST` (the authors' numbering: a 10-epoch run has epochs 0/9 ... 9/9).
  */
 export interface ProgressLine {
   epoch: number;
@@ -14,9 +16,10 @@ export interface ProgressLine {
 }
 
 export class Progress {
-  private lastPlain = 0;
-
-  constructor(private readonly stream: NodeJS.WriteStream, private readonly enabled = true) {}
+  /**
+   * @param every Without a terminal, a line every this many steps (default: a tenth of an epoch).
+   */
+  constructor(private readonly stream: NodeJS.WriteStream, private readonly enabled = true, private readonly every?: number) {}
 
   private get tty(): boolean {
     return Boolean(this.stream.isTTY);
@@ -25,17 +28,14 @@ export class Progress {
   update(p: ProgressLine): void {
     if (!this.enabled) return;
     const text =
-      `epoch ${p.epoch + 1}/${p.epochs} step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} ` +
+      `epoch ${p.epoch}/${p.epochs - 1} step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} ` +
       `${p.samplesPerSecond.toFixed(1)} samples/s ETA ${formatDuration(p.eta)}`;
     if (this.tty) {
       this.stream.write(`\r${bar(p.step / p.steps)} ${text}\x1b[K`);
       return;
     }
-    const now = Date.now();
-    if (p.step === p.steps || now - this.lastPlain > 10_000) {
-      this.lastPlain = now;
-      this.stream.write(`${text}\n`);
-    }
+    const every = this.every ?? Math.max(1, Math.ceil(p.steps / 10));
+    if (p.step === p.steps || p.step % every === 0) this.stream.write(`${text}\n`);
   }
 
   /** A whole line (epoch results, messages), ending any progress line in place. */

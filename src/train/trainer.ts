@@ -2,7 +2,9 @@
  * The training loop of spec section 5: shuffled batches with drop_last, the loss and gradients
  * (gradient caching below the batch size), HF AdamW with the per-step cosine schedule,
  * evaluation before training and after each epoch, best epoch by mR, `last`/`best` checkpoints,
- * an exact resume, a clean stop on request (Ctrl-C) and a stop on a non-finite loss.
+ * an exact resume (or one with more or fewer epochs, the schedule re-planned), a clean stop on
+ * request (Ctrl-C, SIGTERM) and a stop on a non-finite loss. Epochs are numbered from 0 everywhere,
+ * as the authors print them.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -53,11 +55,17 @@ export interface TrainerOptions {
   lr: number;
   seed: number;
   outDir: string;
-  /** Continue from outDir's `last` checkpoint. */
+  /**
+   * Continue from outDir's `last` checkpoint. With other `epochs` than the run was started with,
+   * the cosine schedule is re-planned over the new total from the current step on (logged as a
+   * `replan` event); only with unchanged epochs does the result equal an uninterrupted run.
+   */
   resume?: boolean;
   progress?: Progress;
   /** Set `requested` (e.g. on SIGINT) to finish the current step, save and stop. */
   stop?: { requested: boolean };
+  /** Called once the run is accepted (a resume checked, the schedule planned), before any work. */
+  onStarted?: () => Promise<void>;
 }
 
 export interface TrainResult {
@@ -66,6 +74,10 @@ export interface TrainResult {
   /** 0-based; -1 when no epoch beat the zero-shot model. */
   bestEpoch: number;
   final: Metrics | null;
+  /** Validation metrics at the best epoch (null when the best is before training or there is no val split). */
+  bestVal: Metrics | null;
+  /** Validation metrics after the last epoch (null without a val split or epoch). */
+  finalVal: Metrics | null;
   /** The best epoch's adapters. */
   checkpoint: string;
   interrupted: boolean;
@@ -84,6 +96,9 @@ export class Trainer {
     this.logFile = path.join(o.outDir, 'log.jsonl');
     this.progress = o.progress ?? new Progress(process.stderr, false);
     const n = o.train.imageIds.length;
+    if (!Number.isInteger(o.batchSize) || o.batchSize < 1) {
+      throw posaplError('POSAPL_USAGE', `--batch-size must be a positive integer but received ${o.batchSize}`);
+    }
     if (o.batchSize > n) {
       throw posaplError('POSAPL_USAGE', `--batch-size ${o.batchSize} is larger than the ${n} training pairs (drop_last would leave no batch)`);
     }
@@ -98,6 +113,8 @@ export class Trainer {
     const state: RunState = o.resume ? await this.resume(settings) : {
       epoch: 0, stepInEpoch: 0, globalStep: 0, totalSteps, settings, before: null, best: null, bestEpoch: -1, epochs: [],
     };
+    if (state.totalSteps !== totalSteps) this.replan(state, settings, totalSteps);
+    await o.onStarted?.();
     if (!o.resume) {
       fs.writeFileSync(this.logFile, '');
       this.log({ type: 'start', settings, total_steps: totalSteps, steps_per_epoch: stepsPerEpoch });
@@ -137,7 +154,7 @@ export class Trainer {
           next?.catch(() => undefined);
           throw posaplError(
             'POSAPL_NONFINITE',
-            `non-finite loss at epoch ${epoch + 1} step ${step + 1} (contrastive ${losses.contrastive}, triplet ${losses.triplet}); ` +
+            `non-finite loss at epoch ${epoch} step ${step} (contrastive ${losses.contrastive}, triplet ${losses.triplet}); ` +
               `stopped without updating the model; the last good checkpoint is ${fs.existsSync(lastPath(o.outDir)) ? lastPath(o.outDir) : 'not written yet'}. ` +
               'Try a lower --lr.',
           );
@@ -186,23 +203,43 @@ export class Trainer {
       state.epoch = epoch + 1;
       state.stepInEpoch = 0;
       await saveLast(o.outDir, o.model, state);
-      this.progress.line(`epoch ${epoch + 1}/${o.epochs}: test mR ${test.r_mean}${o.val ? `, val mR ${record.val?.r_mean}` : ''} (best ${state.best?.r_mean}${state.bestEpoch < 0 ? ', before training' : `, epoch ${state.bestEpoch + 1}`})`);
+      this.progress.line(`epoch ${epoch} (of 0-${o.epochs - 1}): test mR ${test.r_mean}${o.val ? `, val mR ${record.val?.r_mean}` : ''} (best ${state.best?.r_mean}${state.bestEpoch < 0 ? ', before training' : `, epoch ${state.bestEpoch}`})`);
       if (o.stop?.requested && epoch + 1 < o.epochs) {
         this.log({ type: 'interrupted', global_step: state.globalStep });
         this.progress.line(`interrupted: saved ${lastPath(o.outDir)}; continue with --resume ${o.outDir}`);
         interrupted = true;
       }
     }
+    const last = state.epochs[state.epochs.length - 1];
     return {
       before: state.before, best: state.best ?? state.before, bestEpoch: state.bestEpoch, final,
+      bestVal: state.epochs.find((e) => e.epoch === state.bestEpoch)?.val ?? null, finalVal: last?.val ?? null,
       checkpoint: bestPath(o.outDir), interrupted, skippedImages,
     };
+  }
+
+  /** A resumed run with other epochs: the schedule's total changes from the current step on. */
+  private replan(state: RunState, settings: Record<string, unknown>, totalSteps: number): void {
+    const o = this.o;
+    const wasEpochs = state.settings.epochs as number;
+    const done = state.epoch + (state.stepInEpoch > 0 ? 1 : 0);
+    if (o.epochs < done) {
+      throw posaplError('POSAPL_USAGE', `--resume ${o.outDir}: the run has already trained ${done} epoch(s), so --epochs ${o.epochs} would end it before where it stands`);
+    }
+    this.log({ type: 'replan', epochs_from: wasEpochs, epochs_to: o.epochs, total_steps_from: state.totalSteps, total_steps_to: totalSteps, at_step: state.globalStep });
+    this.progress.line(
+      `--epochs ${o.epochs}: the run was planned for ${wasEpochs}; the cosine schedule is re-planned over ${totalSteps} steps from step ${state.globalStep} on ` +
+        `(the result differs from a run started with ${o.epochs} epochs)`,
+    );
+    state.totalSteps = totalSteps;
+    state.settings = settings;
   }
 
   /** Reads `last`, checks the settings match, and keeps the log up to the saved step. */
   private async resume(settings: Record<string, unknown>): Promise<RunState> {
     const state = await loadLast(this.o.outDir, this.o.model);
     for (const [k, v] of Object.entries(settings)) {
+      if (k === 'epochs') continue; // a changed total re-plans the schedule (see replan)
       // Runs saved before the bf16 mode existed ran fp32.
       const was = k === 'precision' ? (state.settings[k] ?? 'fp32') : state.settings[k];
       if (was !== v) {
@@ -216,6 +253,7 @@ export class Trainer {
         const e = JSON.parse(line) as LogEvent;
         if (e.type === 'step') return (e.global_step as number) <= state.globalStep;
         if (e.type === 'eval') return (e.epoch as number) < state.epoch;
+        if (e.type === 'replan') return (e.at_step as number) <= state.globalStep;
         return e.type === 'start';
       });
       fs.writeFileSync(this.logFile, kept.map((l) => `${l}\n`).join(''));

@@ -21,7 +21,7 @@ const file = (name: string, content?: unknown): string => {
 };
 
 beforeAll(() => {
-  const sources = [path.join(ROOT, 'src/cli/posapl-pos.ts'), ...fs.readdirSync(path.join(ROOT, 'src/text')).map((f) => path.join(ROOT, 'src/text', f))];
+  const sources = [path.join(ROOT, 'src/cli/posapl-pos.ts'), path.join(ROOT, 'src/cli/args.ts'), ...fs.readdirSync(path.join(ROOT, 'src/text')).map((f) => path.join(ROOT, 'src/text', f))];
   if (!fs.existsSync(bin) || sources.some((s) => fs.statSync(s).mtimeMs > fs.statSync(bin).mtimeMs + 1000)) {
     throw new Error(`${bin} is missing or older than its sources: build it with "npm run build:ts"`);
   }
@@ -94,19 +94,37 @@ describe('posapl-pos', () => {
     const input = file('broken.json', '[\n  {"caption": "a road"},\n  {"caption" "x"}\n]');
     const r = run([input, '-o', file('broken.out.json')]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/broken\.json: malformed JSON at line 3, column 14/);
+    expect(r.stderr).toMatch(/^posapl-pos: .*broken\.json:3:14: malformed JSON/);
+  });
+
+  it('refuses an -o that is a folder, and warns once about captions the tagger cannot read', () => {
+    const input = file('odd.json', [{ caption: 'a road' }, { caption: '一条河' }, { caption: ['дорога', 'a river'] }]);
+    fs.mkdirSync(path.join(dir, 'out-folder'));
+    const folder = run([input, '-o', path.join(dir, 'out-folder')]);
+    expect(folder.status).toBe(2);
+    expect(folder.stderr).toMatch(/^posapl-pos: -o .*out-folder is a folder; give the output file's name\n$/);
+    const r = run([input, '-o', file('odd.out.json')]);
+    expect(r.status).toBe(0);
+    expect(r.stderr.match(/warning: 2 caption\(s\) are in a script the English POS tagger cannot read/g)).toHaveLength(1);
   });
 
   it('explains a missing file and wrong usage', () => {
     const missing = run([path.join(dir, 'nope.json')]);
-    expect(missing.status).toBe(2);
-    expect(missing.stderr).toMatch(/nope\.json/);
-    for (const args of [[], ['a.json', 'b.json'], ['a.json', '--frobnicate'], ['a.json', '-o'], ['a.json', '-o', 'b.json', '--in-place']]) {
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/^posapl-pos: .*nope\.json: no such file\n$/);
+    const usage: [string[], RegExp][] = [
+      [[], /no input file/], [['a.json', 'b.json'], /unexpected argument 'b\.json'/], [['a.json', '--frobnicate'], /unknown option --frobnicate/],
+      [['a.json', '-o'], /--output needs a value/], [['a.json', '-o', 'b.json', '--in-place'], /--in-place and -o exclude each other/],
+    ];
+    for (const [args, message] of usage) {
       const r = run(args, dir);
       expect(r.status).toBe(2);
-      expect(r.stderr).toMatch(/^posapl-pos: .*\n\nUsage: posapl-pos IN\.json/);
+      expect(r.stderr).toMatch(/^posapl-pos: [^\n]*\n$/);
+      expect(r.stderr).toMatch(message);
     }
-    expect(run(['--help']).stdout).toMatch(/^Usage: posapl-pos IN\.json/);
+    const help = run(['--help']).stdout;
+    expect(help).toMatch(/^Usage: posapl-pos IN\.json/);
+    expect(help).toMatch(/-o, --output OUT\.json/);
   });
 
   it('shows progress on a terminal', () => {

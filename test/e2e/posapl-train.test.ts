@@ -1,8 +1,9 @@
 /**
  * posapl-train and posapl-eval as real processes on the RSITMD annotation files with generated
  * stand-in images and a small CLIP-shaped backbone written as an open_clip PyTorch file:
- * train 2 epochs, an interrupted run resumed to the same result, evaluation of the best
- * checkpoint, and clear errors for bad input.
+ * train 2 epochs, an interrupted run (Ctrl-C, SIGTERM) resumed to the same result, a run
+ * extended and one started from a checkpoint, a folder that is locked or holds a run,
+ * evaluation of the best checkpoint, and clear errors for bad input.
  */
 import { spawn, spawnSync, SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
@@ -32,6 +33,24 @@ const at = (...p: string[]) => path.join(dir, ...p);
 
 function run(bin: string, args: string[]): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: dir, timeout: 120_000 });
+}
+
+/** Waits until the run in `out` has logged a step. */
+async function firstStep(out: string): Promise<void> {
+  const log = path.join(out, 'log.jsonl');
+  for (let i = 0; i < 1200 && !(fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('"type":"step"')); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function logEvents(out: string): Array<Record<string, unknown>> {
+  return fs.readFileSync(path.join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+}
+
+/** A copy of a finished run's folder, to change without touching the original. */
+function copyRun(from: string, to: string): string {
+  fs.cpSync(from, to, { recursive: true });
+  return to;
 }
 
 function lastJson(stdout: string): Record<string, unknown> {
@@ -65,7 +84,7 @@ beforeAll(async () => {
     return sharp(raw, { raw: { width: 40, height: 40, channels: 3 } }).tiff().toFile(at('images', name));
   }));
   // A random backbone in open_clip's layout, written as a real PyTorch zip file.
-  const model = await loadModel({ config: CONFIG as never, seed: 11 });
+  const model = await loadModel({ random: true, config: CONFIG as never, seed: 11 });
   const backbone = new Map<string, TensorEntry>();
   for (const p of model.params.list) {
     if (!p.spec.trainable) backbone.set(openClipName(p.spec.name), { dtype: 'float32', shape: [...p.spec.shape], data: p.data });
@@ -94,6 +113,13 @@ describe('posapl-train', () => {
     const html = fs.readFileSync(at('run-full', 'report.html'), 'utf8');
     expect(html).toMatch(/<svg/);
     expect(html).toMatch(/data:image\/jpeg;base64,/);
+    // Without a terminal, a progress line every step here (a tenth of a 6-step epoch), epochs numbered from 0.
+    const progress = r.stderr.split('\n').filter((l) => /^epoch \d\/\d step/.test(l)).map((l) => l.split(' loss')[0]);
+    expect(progress).toEqual([0, 1].flatMap((e) => Array.from({ length: 6 }, (_, k) => `epoch ${e}/1 step ${k + 1}/6`)));
+    expect(r.stderr).toMatch(/^epoch 1 \(of 0-1\): test mR/m);
+    expect(full.best_epoch).toBe(logEvents(at('run-full')).filter((e) => e.type === 'eval' && e.split === 'test' && (e.metrics as { r_mean: number }).r_mean === (full.best as { r_mean: number }).r_mean)[0].epoch);
+    expect(html).toContain(full.best_epoch === -1 ? 'before training' : `best (epoch ${full.best_epoch})`);
+    expect(JSON.parse(fs.readFileSync(at('run-full', 'run.json'), 'utf8')).options).toMatchObject({ epochs: 2, lr: 0.01, train: at('train.json') });
   });
 
   it('resumes an interrupted run (Ctrl-C) to exactly the same result', async () => {
@@ -103,9 +129,7 @@ describe('posapl-train', () => {
     child.stderr.on('data', (d) => (stderr += d));
     // Interrupt once the first step is logged.
     const log = path.join(out, 'log.jsonl');
-    for (let i = 0; i < 600 && !(fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('"type":"step"')); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await firstStep(out);
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(stderr).toMatch(/continue with --resume/);
@@ -119,10 +143,119 @@ describe('posapl-train', () => {
     expect(steps.map((e) => e.global_step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
   });
 
+  it('saves on SIGTERM, and --resume DIR alone continues with the run\'s own settings to the same result', async () => {
+    const out = at('run-term');
+    const child = spawn(process.execPath, [TRAIN_BIN, ...trainArgs(out)], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    await firstStep(out);
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toMatch(/SIGTERM: finishing this step, then saving/);
+    expect(stderr).toMatch(/continue with --resume/);
+    expect(code).toBe(143);
+    expect(fs.existsSync(path.join(out, 'last.safetensors'))).toBe(true);
+    const resumed = run(TRAIN_BIN, ['--resume', out, '--json']);
+    expect(resumed.stderr).not.toMatch(/Error/);
+    expect(resumed.status).toBe(0);
+    expect(lastJson(resumed.stdout).final).toEqual(full.final);
+    expect(logEvents(out).filter((e) => e.type === 'step').map((e) => e.global_step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+  });
+
+  it('extends a finished run with --resume --epochs, re-planning the cosine schedule from where it stands', () => {
+    const out = copyRun(at('run-full'), at('run-extend'));
+    const r = run(TRAIN_BIN, ['--resume', out, '--epochs', '3', '--json']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/--epochs 3: the run was planned for 2; the cosine schedule is re-planned over 18 steps from step 12 on/);
+    const log = logEvents(out);
+    expect(log.filter((e) => e.type === 'replan')).toEqual([expect.objectContaining({ epochs_from: 2, epochs_to: 3, total_steps_from: 12, total_steps_to: 18, at_step: 12 })]);
+    const steps = log.filter((e) => e.type === 'step');
+    expect(steps.map((e) => e.global_step)).toEqual(Array.from({ length: 18 }, (_, i) => i + 1));
+    // The first 12 steps as planned for 2 epochs; the next 6 on the cosine over 18 steps.
+    steps.forEach((e, t) => expect(e.lr).toBeCloseTo(0.01 * (1 + Math.cos((Math.PI * t) / (t < 12 ? 12 : 18))) / 2, 12));
+    expect(log.filter((e) => e.type === 'eval' && e.split === 'test').map((e) => e.epoch)).toEqual([-1, 0, 1, 2]);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8')).options.epochs).toBe(3);
+    // Fewer epochs than the run has trained cannot be resumed.
+    const shorter = run(TRAIN_BIN, ['--resume', out, '--epochs', '1']);
+    expect(shorter.status).toBe(2);
+    expect(shorter.stderr).toMatch(/already trained 3 epoch\(s\), so --epochs 1/);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8')).options.epochs).toBe(3);
+  });
+
+  it('refuses to resume a run whose data file changed', () => {
+    const out = copyRun(at('run-full'), at('run-changed'));
+    const train = fs.readFileSync(at('train.json'), 'utf8');
+    fs.writeFileSync(at('train-copy.json'), train);
+    const settings = JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8'));
+    settings.options.train = at('train-copy.json');
+    fs.writeFileSync(path.join(out, 'run.json'), JSON.stringify(settings));
+    fs.writeFileSync(at('train-copy.json'), JSON.stringify(JSON.parse(train).reverse()));
+    const r = run(TRAIN_BIN, ['--resume', out, '--epochs', '3']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--train .*train-copy\.json has changed since the run started/);
+    expect(logEvents(out).filter((e) => e.type === 'step')).toHaveLength(12);
+  });
+
+  it('starts a new run from trained adapters with --init, and reports val metrics', () => {
+    const r = run(TRAIN_BIN, trainArgs(at('run-init'), ['--init', at('run-full', 'best.safetensors'), '--epochs', '1', '--val', at('test.json')]));
+    expect(r.stderr).not.toMatch(/Error/);
+    expect(r.status).toBe(0);
+    const result = lastJson(r.stdout);
+    // Before training, the model is the earlier run's best.
+    expect(result.before).toEqual(full.best);
+    // The val split is the test file here, so its metrics equal the test metrics.
+    expect(result.val_final).toEqual(result.final);
+    expect(result.val_best).toEqual(result.best_epoch === -1 ? null : result.best);
+    const html = fs.readFileSync(at('run-init', 'report.html'), 'utf8');
+    expect(html).toMatch(/val final/);
+    expect(html).toContain(at('run-full', 'best.safetensors'));
+  });
+
   it('refuses to resume with other settings', () => {
     const r = run(TRAIN_BIN, [...trainArgs(at('run-full')).map((a) => (a === '0.01' ? '0.02' : a)), '--resume', at('run-full')]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/lr = 0.01, not 0.02/);
+  });
+});
+
+describe('the output folder', () => {
+  it('refuses a folder that holds a run unless --overwrite, and an --out that is a file, before loading anything', () => {
+    const before = fs.readFileSync(at('run-full', 'log.jsonl'), 'utf8');
+    const r = run(TRAIN_BIN, trainArgs(at('run-full')));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--out .*run-full already holds files .*; continue it with --resume .*run-full, choose another --out, or pass --overwrite/);
+    expect(fs.readFileSync(at('run-full', 'log.jsonl'), 'utf8')).toBe(before);
+    fs.writeFileSync(at('a-file'), 'mine');
+    const file = run(TRAIN_BIN, trainArgs(at('a-file')));
+    expect(file.status).toBe(2);
+    expect(file.stderr).toMatch(/--out .*a-file is a file, not a folder/);
+    expect(fs.readFileSync(at('a-file'), 'utf8')).toBe('mine');
+    const out = copyRun(at('run-full'), at('run-overwritten'));
+    const again = run(TRAIN_BIN, trainArgs(out, ['--overwrite', '--epochs', '1']));
+    expect(again.status).toBe(0);
+    expect(logEvents(out).filter((e) => e.type === 'step')).toHaveLength(6);
+  });
+
+  it('lets one run at a time write a folder: a second fails at once naming the first one\'s pid', async () => {
+    const out = at('run-locked');
+    const first = spawn(process.execPath, [TRAIN_BIN, ...trainArgs(out, ['--epochs', '1'])], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    first.stdout.on('data', (d) => (stdout += d));
+    await firstStep(out);
+    // Paused, so that it surely holds the folder while the others try.
+    first.kill('SIGSTOP');
+    const second = run(TRAIN_BIN, trainArgs(out, ['--epochs', '1', '--overwrite']));
+    const resumed = run(TRAIN_BIN, ['--resume', out]);
+    first.kill('SIGCONT');
+    const code = await new Promise<number | null>((resolve) => first.on('close', resolve));
+    expect(second.status).toBe(1);
+    expect(second.stderr).toMatch(new RegExp(`--out .*run-locked is in use by another posapl-train \\(pid ${first.pid}\\)`));
+    expect(resumed.status).toBe(1);
+    expect(resumed.stderr).toMatch(new RegExp(`pid ${first.pid}`));
+    expect(code).toBe(0);
+    expect(lastJson(stdout).final).toBeDefined();
+    expect(logEvents(out).filter((e) => e.type === 'step').map((e) => e.global_step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(fs.existsSync(path.join(out, '.posapl-train.lock'))).toBe(false);
   });
 });
 
@@ -136,6 +269,80 @@ describe('posapl-eval', () => {
     expect(r.status).toBe(0);
     expect(lastJson(r.stdout)).toEqual(full.best);
     expect(fs.existsSync(at('eval-report.html'))).toBe(true);
+  });
+
+  const evalArgs = (extra: string[]) => [
+    '--config', at('config.json'), '--weights', at('weights', 'open_clip_pytorch_model.bin'), '--tokenizer', VOCAB,
+    '--checkpoint', at('run-full', 'best.safetensors'), '--test', at('test.json'), '--images', at('images'), '--json', ...extra,
+  ];
+
+  it('never writes --report over an input, nor over a file it did not write unless --force', () => {
+    const checkpoint = fs.readFileSync(at('run-full', 'best.safetensors'));
+    const onInput = run(EVAL_BIN, evalArgs(['--report', at('run-full', 'best.safetensors'), '--force']));
+    expect(onInput.status).toBe(2);
+    expect(onInput.stderr).toMatch(/--report .*best\.safetensors is the --checkpoint input; refusing to overwrite it/);
+    expect(fs.readFileSync(at('run-full', 'best.safetensors')).equals(checkpoint)).toBe(true);
+    fs.writeFileSync(at('notes.html'), '<p>my notes</p>');
+    const other = run(EVAL_BIN, evalArgs(['--report', at('notes.html')]));
+    expect(other.status).toBe(2);
+    expect(other.stderr).toMatch(/notes\.html exists and is not a report posapl-native wrote; refusing to overwrite it \(pass --force/);
+    expect(fs.readFileSync(at('notes.html'), 'utf8')).toBe('<p>my notes</p>');
+    const forced = run(EVAL_BIN, evalArgs(['--report', at('notes.html'), '--force']));
+    expect(forced.status).toBe(0);
+    expect(fs.readFileSync(at('notes.html'), 'utf8')).toMatch(/<meta name='generator' content='posapl-native'>/);
+    // A report it wrote is replaced without asking.
+    expect(run(EVAL_BIN, evalArgs(['--report', at('eval-report.html')])).status).toBe(0);
+  });
+
+  it('counts unreadable images with --skip-missing and warns once about captions the tagger cannot read', () => {
+    const test = JSON.parse(fs.readFileSync(at('test.json'), 'utf8'));
+    test[1].caption[0] = '一些绿色的树木在广场周围';
+    test[2].caption[1] = 'дорога у реки';
+    fs.writeFileSync(at('test-odd.json'), JSON.stringify(test));
+    const victim = test[0].image as string;
+    fs.renameSync(at('images', victim), at('moved-eval.tif'));
+    try {
+      const stopped = run(EVAL_BIN, evalArgs(['--test', at('test-odd.json')]));
+      expect(stopped.status).toBe(1);
+      expect(stopped.stderr).toMatch(new RegExp(`1 image\\(s\\) cannot be read: ${victim.replace(/[.]/g, '\\.')} \\(no such file\\); fix them, or pass --skip-missing`));
+      const r = run(EVAL_BIN, evalArgs(['--test', at('test-odd.json'), '--skip-missing']));
+      expect(r.status).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`warning: --skip-missing: 1 image\\(s\\) could not be read and were embedded blank: ${victim.replace(/[.]/g, '\\.')}`));
+      expect(r.stderr.match(/2 caption\(s\) without POS words in the file are in a script the English POS tagger cannot read/g)).toHaveLength(1);
+    } finally {
+      fs.renameSync(at('moved-eval.tif'), at('images', victim));
+    }
+  });
+
+  it('reads --config once, with messages naming the file, line and field', () => {
+    const missing = run(EVAL_BIN, evalArgs(['--config', 'nope.json']));
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/^posapl-eval: --config must be 'rsitmd', 'rsicd' or a JSON file, but nope\.json is neither\n$/);
+    const typo = run(EVAL_BIN, evalArgs(['--config', 'rsitmdx']));
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toMatch(/but rsitmdx is neither/);
+    fs.writeFileSync(at('config-broken.json'), '{\n  "embed_dim": 16,\n  "vision_cfg" {}\n}');
+    const broken = run(EVAL_BIN, evalArgs(['--config', at('config-broken.json')]));
+    expect(broken.status).toBe(1);
+    expect(broken.stderr).toMatch(/^posapl-eval: --config .*config-broken\.json:3:16: malformed JSON/);
+    fs.writeFileSync(at('config-bad.json'), JSON.stringify({ ...CONFIG, text_cfg: { ...CONFIG.text_cfg, heads: 0 } }));
+    const bad = run(EVAL_BIN, evalArgs(['--config', at('config-bad.json')]));
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^posapl-eval: --config .*config-bad\.json: Expected positive integer for text_cfg\.heads but received 0\n$/);
+    fs.writeFileSync(at('config-extra.json'), JSON.stringify({ ...CONFIG, emb_dim: 3, posapl: { ...CONFIG.posapl, down_dimm: 4 } }));
+    const extra = run(EVAL_BIN, evalArgs(['--config', at('config-extra.json')]));
+    expect(extra.status).toBe(0);
+    expect(extra.stderr).toMatch(/warning: --config .*config-extra\.json: ignoring unknown keys emb_dim, posapl\.down_dimm/);
+    for (const r of [missing, typo, broken, bad]) expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('shows its progress on a terminal', () => {
+    // util-linux `script` gives the command a pseudo-terminal.
+    const command = [process.execPath, EVAL_BIN, ...evalArgs([])].map((a) => `'${a}'`).join(' ');
+    const r = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', cwd: dir });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/\r\x1b\[Kposapl-eval: evaluating test: images 6\/6/);
+    expect(r.stdout).toMatch(/posapl-eval: evaluating test: texts 30\/30/);
   });
 });
 
@@ -164,14 +371,14 @@ describe('--precision', () => {
 });
 
 describe('bad input', () => {
-  it('names a missing image, or skips and counts it with --skip-missing', () => {
-    // A training image: the evaluation before training passes, the first epoch meets it.
+  it('names a missing image before any work, or skips and counts it with --skip-missing', () => {
     const victim = (JSON.parse(fs.readFileSync(at('train.json'), 'utf8'))[0] as { image: string }).image;
     fs.renameSync(at('images', victim), at('moved.tif'));
     try {
       const r = run(TRAIN_BIN, trainArgs(at('run-missing'), ['--epochs', '1']));
       expect(r.status).toBe(1);
-      expect(r.stderr).toContain(victim);
+      expect(r.stderr).toContain(`1 image(s) cannot be read: ${victim} (no such file)`);
+      expect(fs.existsSync(at('run-missing'))).toBe(false); // stopped before the folder, the model or an evaluation
       const skipped = run(TRAIN_BIN, trainArgs(at('run-skip'), ['--epochs', '1', '--skip-missing']));
       expect(skipped.status).toBe(0);
       expect(lastJson(skipped.stdout).skipped_images).toBeGreaterThanOrEqual(1);
@@ -190,6 +397,29 @@ describe('bad input', () => {
     expect(w.stderr).toMatch(/--weights .*nope\.bin: no such file/);
     const u = run(TRAIN_BIN, ['--epochs', 'ten', '--train', 'x']);
     expect(u.status).toBe(2);
-    expect(u.stderr).toMatch(/--epochs must be a non-negative integer but received 'ten'/);
+    expect(u.stderr).toMatch(/--epochs must be a positive integer but received 'ten'/);
+  });
+
+  it('refuses --batch-size 0 and a negative --lr as usage errors', () => {
+    const zero = run(TRAIN_BIN, trainArgs(at('run-zero'), ['--batch-size', '0']));
+    expect(zero.status).toBe(2);
+    expect(zero.stderr).toBe("posapl-train: --batch-size must be a positive integer but received '0'\n");
+    const lr = run(TRAIN_BIN, trainArgs(at('run-lr'), ['--lr', '-1']));
+    expect(lr.status).toBe(2);
+    expect(lr.stderr).toBe("posapl-train: --lr must be a positive number but received '-1'\n");
+    expect(fs.existsSync(at('run-zero'))).toBe(false);
+  });
+
+  it('names the file and entry of a blank caption, and an empty split', () => {
+    const train = JSON.parse(fs.readFileSync(at('train.json'), 'utf8'));
+    train[3].caption = '  ,  ';
+    fs.writeFileSync(at('train-blank.json'), JSON.stringify(train));
+    const blank = run(TRAIN_BIN, trainArgs(at('run-blank')).map((a) => (a === at('train.json') ? at('train-blank.json') : a)));
+    expect(blank.status).toBe(1);
+    expect(blank.stderr).toMatch(/train-blank\.json: entry 3: "caption" "  ,  " is empty after cleaning/);
+    fs.writeFileSync(at('test-empty.json'), '[]');
+    const empty = run(TRAIN_BIN, trainArgs(at('run-empty')).map((a) => (a === at('test.json') ? at('test-empty.json') : a)));
+    expect(empty.status).toBe(1);
+    expect(empty.stderr).toMatch(/test-empty\.json: no entries \(an empty JSON array\)/);
   });
 });

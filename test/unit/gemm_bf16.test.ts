@@ -176,7 +176,7 @@ describe('where AMX is off', () => {
           embed_dim: 8, vision_cfg: { image_size: 32, patch_size: 16, width: 16, layers: 2, head_width: 8 },
           text_cfg: { context_length: 8, vocab_size: 50, width: 16, heads: 2, layers: 2 }, posapl: { down_dim: 8, sa_heads: 2 },
         };
-        const model = await loadModel({ config, precision: 'bf16' });
+        const model = await loadModel({ random: true, config, precision: 'bf16' });
         out.precision = model.precision;
         console.log(JSON.stringify(out));
       })();`;

@@ -86,17 +86,18 @@ describe('configuration', () => {
 describe('initialisation', () => {
   it('is reproducible from the seed and differs between seeds', async () => {
     const b = inputs(1);
-    const e1 = (await loadModel({ config: SMALL, seed: 7 })).encodeImages(b.pixels, N);
-    const e2 = (await loadModel({ config: SMALL, seed: 7 })).encodeImages(b.pixels, N);
-    const e3 = (await loadModel({ config: SMALL, seed: 8 })).encodeImages(b.pixels, N);
+    const e1 = (await loadModel({ random: true, config: SMALL, seed: 7 })).encodeImages(b.pixels, N);
+    const e2 = (await loadModel({ random: true, config: SMALL, seed: 7 })).encodeImages(b.pixels, N);
+    const e3 = (await loadModel({ random: true, config: SMALL, seed: 8 })).encodeImages(b.pixels, N);
     expect(e1).toEqual(e2);
     expect(maxAbsDiff(e1, e3)).toBeGreaterThan(1e-3);
   });
 
   it('is exactly plain CLIP at initialisation: zero output layers switch every adapter off', async () => {
     const b = inputs(2);
-    const posapl = await loadModel({ config: SMALL, seed: 3 });
+    const posapl = await loadModel({ random: true, config: SMALL, seed: 3 });
     const plain = await loadModel({
+      random: true,
       config: withFlags({ sa_image: false, sa_text: false, pos: false, side_fusion_image: false, side_fusion_text: false }),
       seed: 3,
     });
@@ -110,7 +111,7 @@ describe('initialisation', () => {
 
 describe('training step', () => {
   it('keeps gradients only for adapters and accumulates them across calls', async () => {
-    const model = await loadModel({ config: SMALL, seed: 4 });
+    const model = await loadModel({ random: true, config: SMALL, seed: 4 });
     const frozen = [...model.params.list].filter((p) => !p.spec.trainable);
     expect(frozen.every((p) => p.grad === null)).toBe(true);
     model.lossAndGradients(inputs(3));
@@ -127,7 +128,7 @@ describe('training step', () => {
 
   it('switches the triplet loss off for the ablation and reduces the loss with AdamW', async () => {
     const b = inputs(5);
-    const model = await loadModel({ config: withFlags({ triplet: false }), seed: 5 });
+    const model = await loadModel({ random: true, config: withFlags({ triplet: false }), seed: 5 });
     const first = model.lossAndGradients(b);
     expect(first.triplet).toBeGreaterThan(0); // still reported
     for (let t = 0; t < 8; t++) {
@@ -147,7 +148,7 @@ describe('checkpoints', () => {
 
   it.each(['torch', 'safetensors'] as const)('round-trips a trained model through a %s checkpoint', async (format) => {
     const b = inputs(6);
-    const model = await loadModel({ config: SMALL, seed: 6 });
+    const model = await loadModel({ random: true, config: SMALL, seed: 6 });
     model.lossAndGradients(b);
     model.step(1e-2);
     const full = path.join(dir, `full.${format}`);
@@ -155,26 +156,26 @@ describe('checkpoints', () => {
     await model.save(full, { format });
     await model.save(adapters, { format, adaptersOnly: true });
     const expected = model.encodeTexts(b.ids, b.posIds, N);
-    const fromFull = await loadModel({ config: SMALL, checkpoint: full, seed: 99 });
+    const fromFull = await loadModel({ random: true, config: SMALL, checkpoint: full, seed: 99 });
     expect(fromFull.encodeTexts(b.ids, b.posIds, N)).toEqual(expected);
     // Adapters only: the backbone must come from elsewhere (here the same seed).
-    const fromAdapters = await loadModel({ config: SMALL, checkpoint: adapters, seed: 6 });
+    const fromAdapters = await loadModel({ random: true, config: SMALL, checkpoint: adapters, seed: 6 });
     expect(fromAdapters.encodeTexts(b.ids, b.posIds, N)).toEqual(expected);
   });
 
   it('rejects a checkpoint of another configuration, naming the file and the tensors', async () => {
-    const other = await loadModel({ config: withFlags({ down_dim: 4 }), seed: 1 });
+    const other = await loadModel({ random: true, config: withFlags({ down_dim: 4 }), seed: 1 });
     const file = path.join(dir, 'other.bin');
     await other.save(file, { adaptersOnly: true });
-    await expect(loadModel({ config: SMALL, checkpoint: file })).rejects.toThrow(/other\.bin.*\n.*shape mismatches.*adapter_img\.0\.l1\.weight/s);
-    await expect(loadModel({ config: SMALL, checkpoint: path.join(dir, 'missing.bin') })).rejects.toThrow(/missing\.bin/);
+    await expect(loadModel({ random: true, config: SMALL, checkpoint: file })).rejects.toThrow(/other\.bin.*\n.*shape mismatches.*adapter_img\.0\.l1\.weight/s);
+    await expect(loadModel({ random: true, config: SMALL, checkpoint: path.join(dir, 'missing.bin') })).rejects.toThrow(/missing\.bin/);
   });
 });
 
 describe('bad input', () => {
   let model: PosaplModel;
   beforeAll(async () => {
-    model = await loadModel({ config: SMALL });
+    model = await loadModel({ random: true, config: SMALL });
   });
 
   it('names the argument for wrong kinds, lengths and counts', () => {
@@ -195,9 +196,9 @@ describe('bad input', () => {
   });
 
   it('refuses use after dispose and a CUDA device on a CPU build', async () => {
-    const m = await loadModel({ config: SMALL });
+    const m = await loadModel({ random: true, config: SMALL });
     m.dispose();
     expect(() => m.encodeImages(inputs(9).pixels, N)).toThrow(/disposed/);
-    await expect(loadModel({ config: SMALL, device: 'cuda' })).rejects.toMatchObject({ code: 'POSAPL_NO_CUDA' });
+    await expect(loadModel({ random: true, config: SMALL, device: 'cuda' })).rejects.toMatchObject({ code: 'POSAPL_NO_CUDA' });
   });
 });

@@ -39,7 +39,7 @@ function cosine(a: Float32Array, b: Float32Array): number {
 
 // Non-zero adapters everywhere, so every path carries signal and gradient.
 async function model(precision: 'fp32' | 'bf16'): Promise<PosaplModel> {
-  const m = await loadModel({ config: CONFIG, seed: 7 });
+  const m = await loadModel({ random: true, config: CONFIG, seed: 7 });
   let s = 1;
   for (const p of m.params.trainable()) p.data.set(randomArray(p.data.length, s++, 0.05));
   m.setPrecision(precision);
@@ -96,7 +96,7 @@ async function model(precision: 'fp32' | 'bf16'): Promise<PosaplModel> {
 describe('precision argument', () => {
   it('refuses anything but fp32 and bf16, naming the option', async () => {
     await expect(loadModel({ config: CONFIG, precision: 'fp16' as never })).rejects.toMatchObject({ code: 'POSAPL_TYPE', message: expect.stringMatching(/precision/) });
-    const m = await loadModel({ config: CONFIG });
+    const m = await loadModel({ random: true, config: CONFIG });
     expect(() => m.setPrecision('int8' as never)).toThrow(/precision/);
   });
 });

@@ -114,3 +114,17 @@ describe('malformed JSON', () => {
     expect(positionOf('ab\ncd\n', 4)).toEqual({ line: 2, column: 2 });
   });
 });
+
+describe('captions and splits that cannot be used', () => {
+  it('names the file and entry of a caption that cleaning leaves empty', () => {
+    const train = errorOf(() => readTrainSet(write('blank-train.json', [TRAIN[0], { ...TRAIN[1], caption: ' ... ' }])));
+    expect(train).toMatchObject({ code: 'POSAPL_DATA', message: expect.stringMatching(/blank-train\.json: entry 1: "caption" " \.\.\. " is empty after cleaning/) });
+    const test = errorOf(() => readEvalSet(write('blank-test.json', [{ ...TEST[0], caption: ['fine', '   '] }])));
+    expect(test.message).toMatch(/blank-test\.json: entry 0: "caption" 1 "   " is empty after cleaning/);
+  });
+
+  it('refuses a split with no entries, naming the file', () => {
+    expect(errorOf(() => readEvalSet(write('empty-test.json', []))).message).toMatch(/empty-test\.json: no entries/);
+    expect(errorOf(() => readTrainSet(write('empty-train.json', '[ ]'))).message).toMatch(/empty-train\.json: no entries/);
+  });
+});

@@ -36,7 +36,7 @@ describe('DEMO_CONFIG', () => {
   });
 
   it('builds a model that embeds demo captions and trains on them', async () => {
-    const model = await loadModel({ config: DEMO_CONFIG, seed: DEMO_TRAINING.seed });
+    const model = await loadModel({ random: true, config: DEMO_CONFIG, seed: DEMO_TRAINING.seed });
     const tokenizer = ClipTokenizer.byteLevel();
     const L = DEMO_CONFIG.text_cfg.context_length;
     const S = DEMO_CONFIG.vision_cfg.image_size;

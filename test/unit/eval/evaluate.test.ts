@@ -38,7 +38,7 @@ describe('evaluateRetrieval', () => {
   const pixels = randomArray(N_IMAGES * PIXELS, 11);
   const text = captions(12);
   beforeAll(async () => {
-    model = await loadModel({ config: SMALL, seed: 5 });
+    model = await loadModel({ random: true, config: SMALL, seed: 5 });
     // Non-zero adapters, so that the POS stream and every adapter take part in the embeddings.
     const r = rng(9);
     for (const p of model.params.trainable()) for (let k = 0; k < p.data.length; k++) p.data[k] = (r() * 2 - 1) * 0.2;
