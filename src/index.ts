@@ -17,5 +17,6 @@ export * from './io';
 export * from './text';
 export * from './data';
 export * from './eval';
+export * from './search';
 import * as ops from './ops';
 export { ops };
