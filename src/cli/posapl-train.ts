@@ -8,6 +8,7 @@ import * as path from 'path';
 import { PRESETS, resolveConfig, ModelConfig } from '../clip/config';
 import { ImagePipeline, readEvalSet, readTrainSet } from '../data';
 import { DEMO_CONFIG, DEMO_TRAINING, generateDemoDataset } from '../demo';
+import { buildDemoIndex } from '../demo/searchIndex';
 import { formatMetrics, writeReport } from '../eval';
 import { posaplError } from '../errors';
 import { Precision } from '../nn/linear';
@@ -106,6 +107,10 @@ async function demo(args: ParsedArgs): Promise<number> {
     train: readTrainSet(data.train), test: readEvalSet(data.test), images: data.images,
     title: 'POSAPL demo (synthetic scenes, tiny random backbone)', weights: `random (seed ${DEMO_TRAINING.seed})`,
   });
+  if (code === 0) {
+    const index = await buildDemoIndex(path.join(out, 'index'), data.images, path.join(out, 'best.safetensors'), model.precision);
+    log(`Search the demo images by text: npx posapl-search ${path.join(out, 'index')} "a river beside a road" (${index.size} images indexed)`);
+  }
   log(`\nThis was the demo. To reproduce the paper, run:\n${RECIPE.split('\n').slice(1).join('\n')}`);
   return code;
 }

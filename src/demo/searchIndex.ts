@@ -1,0 +1,28 @@
+/**
+ * The demo's retrieval index: after training, posapl-demo/index holds every demo image embedded
+ * by the trained model, so that `posapl-search posapl-demo/index "a river beside a road"` works.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { Precision } from '../nn/linear';
+import { isIndex, readIndex } from '../search/indexStore';
+import { loadRetrievalModel, modelIdentity } from '../search/modelRecord';
+import { AddReport, RetrievalIndex } from '../search/retrievalIndex';
+import { DEMO_CONFIG, DEMO_TRAINING } from './config';
+
+/**
+ * Builds (or brings up to date) `dir` from the images under `images`, embedded by the demo model
+ * with `checkpoint`. An index the demo built with an earlier checkpoint is replaced: the demo
+ * owns its folder and rewrites all of it on every run.
+ */
+export async function buildDemoIndex(dir: string, images: string, checkpoint: string, precision: Precision): Promise<AddReport & { size: number }> {
+  const model = await loadRetrievalModel({ config: DEMO_CONFIG, seed: DEMO_TRAINING.seed, checkpoint, tokenizer: 'byte-level', precision });
+  try {
+    if (isIndex(dir) && modelIdentity((await readIndex(dir)).model) !== modelIdentity(model.record)) fs.rmSync(dir, { recursive: true, force: true });
+    const index = isIndex(dir) ? await RetrievalIndex.open(dir, { model }) : await RetrievalIndex.create(dir, model);
+    const report = await index.add(images);
+    return { ...report, size: index.size };
+  } finally {
+    model.model.dispose();
+  }
+}
