@@ -3,6 +3,7 @@
  *   index.json                   the manifest: format, generation, model record, dtype, dim, count
  *   embeddings-<g>.safetensors   tensor `embeddings` (count, dim), float16 (default) or float32
  *   files-<g>.json               per row: path as given, absolute path, size, mtime, sha256
+ * The manifest holds the CRC-32 of both data files, so a damaged byte anywhere in them is found.
  * A write puts generation g+1's files beside g's, then renames the manifest over (the commit),
  * then deletes g's files: a reader sees one whole generation or the other, and a crash leaves
  * the last committed one. Every field is checked on reading; a damaged index is a POSAPL_INDEX
@@ -13,6 +14,7 @@ import * as path from 'path';
 import { resolveConfig } from '../clip/config';
 import { posaplError } from '../errors';
 import { loadStateDict, saveStateDict, toFloat32 } from '../io';
+import { crc32 } from '../io/crc32';
 import { writeAtomically } from '../io/atomic-write';
 import { toHalfArray } from './float16';
 import { ModelRecord, RecordedFile } from './modelRecord';
@@ -140,6 +142,18 @@ async function readEmbeddings(file: string, dtype: StorageDtype, count: number, 
   return values;
 }
 
+function checkCrc(file: string, expected: number): void {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw posaplError(code === 'ENOENT' ? 'POSAPL_NOT_FOUND' : 'POSAPL_IO', `${file}: cannot read: ${(e as Error).message}`, e);
+  }
+  const actual = crc32(bytes);
+  if (actual !== expected) throw damaged(file, `CRC-32 ${actual.toString(16)} differs from the manifest's ${expected.toString(16)}`);
+}
+
 /** Whether `dir` holds an index manifest. */
 export function isIndex(dir: string): boolean {
   return fs.existsSync(path.join(dir, MANIFEST));
@@ -164,6 +178,11 @@ async function readOnce(dir: string): Promise<IndexContents> {
     throw posaplError('POSAPL_NOT_AN_INDEX', `${dir}: not a retrieval index (no ${MANIFEST}); build one with posapl-index --out ${dir}`);
   }
   const m = readJson(manifestFile);
+  const crcOf = (field: string) => {
+    const v = isObject(m) && isObject(m.crc32) ? m.crc32[field] : undefined;
+    if (!isCount(v) || v > 0xffffffff) throw damaged(manifestFile, `field crc32.${field} must be a 32-bit unsigned integer`);
+    return v;
+  };
   if (!isObject(m) || m.format !== FORMAT) throw damaged(manifestFile, `field format must be '${FORMAT}'`);
   if (m.version !== VERSION) throw damaged(manifestFile, `field version must be ${VERSION} (this posapl-native reads version ${VERSION})`);
   if (!isCount(m.generation) || m.generation < 1) throw damaged(manifestFile, 'field generation must be a positive integer');
@@ -174,9 +193,10 @@ async function readOnce(dir: string): Promise<IndexContents> {
   if (m.dim !== model.config.embed_dim) throw damaged(manifestFile, `field dim must equal model.config.embed_dim (${model.config.embed_dim})`);
   const dim = model.config.embed_dim;
   const filesFile = path.join(dir, filesName(generation));
+  checkCrc(filesFile, crcOf('files'));
   const files = checkFiles(readJson(filesFile), filesFile, generation, m.count);
   const embeddingsFile = path.join(dir, embeddingsName(generation));
-  if (!fs.existsSync(embeddingsFile)) throw posaplError('POSAPL_NOT_FOUND', `${embeddingsFile}: missing`);
+  checkCrc(embeddingsFile, crcOf('embeddings'));
   const embeddings = await readEmbeddings(embeddingsFile, m.dtype, m.count, dim);
   return { generation, model, dtype: m.dtype, dim, files, embeddings };
 }
@@ -196,8 +216,10 @@ export async function writeIndex(dir: string, contents: IndexContents): Promise<
       : { dtype: 'float32', shape: [count, contents.dim], data },
   ]], { format: 'safetensors', metadata: { format: FORMAT, generation: String(g) } });
   await writeJson(path.join(dir, filesName(g)), { generation: g, files: contents.files });
+  // Read back (from the page cache): the checksums are of the bytes as they lie on disk.
+  const checksums = { embeddings: crc32(fs.readFileSync(path.join(dir, embeddingsName(g)))), files: crc32(fs.readFileSync(path.join(dir, filesName(g)))) };
   await writeJson(path.join(dir, MANIFEST), {
-    format: FORMAT, version: VERSION, generation: g, dtype: contents.dtype, dim: contents.dim, count,
+    format: FORMAT, version: VERSION, generation: g, dtype: contents.dtype, dim: contents.dim, count, crc32: checksums,
     model: contents.model, updated: new Date().toISOString(),
   });
   removeStaleFiles(dir, g);
