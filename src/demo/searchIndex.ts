@@ -20,7 +20,9 @@ export async function buildDemoIndex(dir: string, images: string, checkpoint: st
   try {
     if (isIndex(dir) && modelIdentity((await readIndex(dir)).model) !== modelIdentity(model.record)) fs.rmSync(dir, { recursive: true, force: true });
     const index = isIndex(dir) ? await RetrievalIndex.open(dir, { model }) : await RetrievalIndex.create(dir, model);
-    const report = await index.add(images);
+    // Results show paths as given: relative to the working folder reads best (posapl-demo/data/...).
+    const relative = path.relative(process.cwd(), images);
+    const report = await index.add(relative && !relative.startsWith('..') ? relative : images);
     return { ...report, size: index.size };
   } finally {
     model.model.dispose();

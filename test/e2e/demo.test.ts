@@ -24,6 +24,14 @@ describe('posapl-train demo', () => {
       }
       // Without --json the run tells how to reproduce the paper; with it stdout is the JSON line alone.
       expect(lines).toHaveLength(1);
+      // The demo indexes its images: posapl-search answers from the index alone.
+      const search = spawnSync(process.execPath, [path.resolve(__dirname, '../../lib/cli/posapl-search.js'), path.join('demo', 'index'), 'a river beside a road', '--json'], {
+        cwd: dir, encoding: 'utf8', timeout: 60_000,
+      });
+      expect(search.status).toBe(0);
+      const found = JSON.parse(search.stdout);
+      expect(found.results).toHaveLength(10);
+      expect(found.results[0].path).toMatch(/^demo\/data\/images\//);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
