@@ -22,7 +22,7 @@ const OPTIONS: OptionSpec[] = [
   { name: 'serve', kind: 'flag', help: 'serve a local search page on 127.0.0.1 (the address is the first line printed)' },
   { name: 'port', kind: 'int', value: 'N', help: 'port of --serve (0: any free port)', default: 0 },
   { name: 'search-precision', kind: 'string', help: 'arithmetic of the exact search', default: 'fp32', choices: ['fp32', 'bf16'] },
-  { name: 'approximate', kind: 'flag', help: 'search an HNSW graph (needs the optional package usearch) instead of exactly' },
+  { name: 'approximate', kind: 'flag', help: 'search an HNSW graph (optional package usearch), built in memory at the first query, instead of exactly' },
   ...MODEL_OPTIONS,
   { name: 'help', kind: 'flag', help: 'show this help' },
 ];
