@@ -46,6 +46,20 @@ export type PosaplErrorCode =
   | 'POSAPL_NO_CUDA'
   /** The bf16 kernel called where the CPU lacks AMX-BF16. */
   | 'POSAPL_NO_BF16'
+  /** A tensor handed to a backend that does not hold it (another device). */
+  | 'POSAPL_DEVICE'
+  /** A retrieval index folder whose files are damaged or inconsistent (the message names the file). */
+  | 'POSAPL_INDEX'
+  /** A folder that is not a retrieval index. */
+  | 'POSAPL_NOT_AN_INDEX'
+  /** A query or update from another model than the one that built the index (both named). */
+  | 'POSAPL_MODEL_MISMATCH'
+  /** Creating something that already exists (an index, an entry). */
+  | 'POSAPL_EXISTS'
+  /** An index entry or a served path that is not there. */
+  | 'POSAPL_NOT_FOUND'
+  /** Approximate search asked for without the optional usearch package. */
+  | 'POSAPL_NO_USEARCH'
   /** A bug: please report it. */
   | 'POSAPL_INTERNAL';
 

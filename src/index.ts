@@ -19,5 +19,6 @@ export * from './io';
 export * from './text';
 export * from './data';
 export * from './eval';
+export * from './search';
 import * as ops from './ops';
 export { ops };

@@ -10,6 +10,7 @@ import * as path from 'path';
 import { ModelConfig } from '../clip/config';
 import { EvalImage, ImagePipeline, readEvalSet, readTrainSet, TrainSample } from '../data';
 import { DEMO_CONFIG, DEMO_TRAINING, generateDemoDataset } from '../demo';
+import { buildDemoIndex } from '../demo/searchIndex';
 import { formatMetrics, writeReport } from '../eval';
 import { posaplError } from '../errors';
 import { saveStateDict } from '../io';
@@ -166,6 +167,10 @@ async function demo(args: ParsedArgs, given: Set<string>): Promise<number> {
     const inputs = readInputs(demoArgs, 'POSAPL demo (synthetic scenes, tiny random backbone)', `random (seed ${DEMO_TRAINING.seed}), saved as ${files.weights}`);
     inputs.evalCommand = demoEvalCommand(out, data);
     const code = await trainIn(out, demoArgs, inputs, DEMO_TRAINING.seed);
+    if (code === 0) {
+      const index = await buildDemoIndex(path.join(out, 'index'), data.images, { ...files, checkpoint: path.join(out, 'best.safetensors') }, args.precision as Precision);
+      log(`\nSearch the demo images by text: npx posapl-search ${path.join(out, 'index')} "a river beside a road" (${index.size} images indexed)`);
+    }
     log(`\nEvaluate the demo's best checkpoint again with:\n  ${inputs.evalCommand}`);
     log(`\nThis was the demo. To reproduce the paper, run:\n${RECIPE.split('\n').slice(1).join('\n')}`);
     return code;

@@ -28,6 +28,14 @@ describe('posapl-train demo', () => {
       }
       // Without --json the run tells how to reproduce the paper; with it stdout is the JSON line alone.
       expect(lines).toHaveLength(1);
+      // The demo indexes its images: posapl-search answers from the index alone.
+      const search = spawnSync(process.execPath, [path.resolve(__dirname, '../../lib/cli/posapl-search.js'), path.join('demo', 'index'), 'a river beside a road', '--json'], {
+        cwd: dir, encoding: 'utf8', timeout: 60_000,
+      });
+      expect(search.status).toBe(0);
+      const found = JSON.parse(search.stdout);
+      expect(found.results).toHaveLength(10);
+      expect(found.results[0].path).toMatch(/^demo\/data\/images\//);
 
       // The printed command, run as a user would from the same folder, gives the best epoch's metrics.
       expect(result.eval_command).toBe(
