@@ -15,8 +15,14 @@ export interface Carver {
 // Slices start on 64-byte boundaries, as the SIMD kernels like them.
 const ALIGN = 16;
 
+/** Tensors carved from one allocation, and that allocation (to free them all at once). */
+export interface Arena<T> {
+  readonly tensors: T;
+  readonly buffer: Tensor;
+}
+
 /** What `build` returns, every tensor it carved living in one zero-filled backend allocation. */
-export function carveArena<T>(backend: Backend, build: (carve: Carver) => T): T {
+export function carveArena<T>(backend: Backend, build: (carve: Carver) => T): Arena<T> {
   let total = 0;
   const measure = (dtype: DType) => (...shape: number[]) => {
     total += Math.ceil(numel(shape) / ALIGN) * ALIGN;
@@ -30,5 +36,5 @@ export function carveArena<T>(backend: Backend, build: (carve: Carver) => T): T 
     offset += Math.ceil(numel(shape) / ALIGN) * ALIGN;
     return t;
   };
-  return build({ f32: point('f32'), i32: point('i32') });
+  return { tensors: build({ f32: point('f32'), i32: point('i32') }), buffer };
 }

@@ -33,8 +33,12 @@ export type OnTensors<T> = T extends HostArray
 
 /** What a backend has allocated since it was made (arena tensors count once, with their arena). */
 export interface AllocationStats {
+  /** Allocations made. */
   count: number;
+  /** Bytes allocated, in all. */
   bytes: number;
+  /** Bytes allocated and not yet freed. */
+  liveBytes: number;
 }
 
 /** Floats a fused op keeps from forward to backward, and the backward's work space. */
@@ -101,12 +105,21 @@ export interface Backend extends BackendOps {
   readonly device: Device;
   /** A new zero-filled tensor: the only way a backend allocates memory (counted in `allocations`). */
   alloc(shape: readonly number[], dtype?: DType): Tensor;
+  /**
+   * Gives an alloc'd tensor's memory back now: the tensor and every view of it become empty
+   * (on the CPU its ArrayBuffer is detached, so the memory goes with the next GC, not the model's).
+   */
+  free(t: Tensor): void;
+  /** Frees everything this backend allocated and has not freed (a model's dispose). */
+  freeAll(): void;
   /** A tensor over `shape` of t's memory from element `offset` (of t's dtype), read as `dtype`. */
   view(t: Tensor, offset: number, shape: readonly number[], dtype?: DType): Tensor;
   /** A tensor with a host array's contents (the CPU shares the array: no copy). */
   fromHost(a: HostArray, shape: readonly number[]): Tensor;
   /** t's contents on the host (the CPU returns its storage itself: no copy). */
   toHost(t: Tensor): HostArray;
+  /** t's contents as a host array the caller keeps; t is the backend's no more (CPU: its storage, no copy). */
+  takeHost(t: Tensor): HostArray;
   /** t's storage as a live host array where the device shares host memory, else null. */
   hostView(t: Tensor): HostArray | null;
   /** Copies a host array of t's size into t. */

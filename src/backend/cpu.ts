@@ -34,13 +34,32 @@ const call = <A>(f: (a: A) => unknown) => (a: unknown) => f(host(a) as A);
 
 export class CpuBackend implements Backend {
   readonly device = 'cpu' as const;
-  readonly allocations: AllocationStats = { count: 0, bytes: 0 };
+  readonly allocations: AllocationStats = { count: 0, bytes: 0, liveBytes: 0 };
+  private readonly live = new Set<Tensor>();
 
   alloc(shape: readonly number[], dtype: DType = 'f32'): Tensor {
-    const a = new ARRAY[dtype](numel(shape));
+    return this.own(new Tensor([...shape], dtype, 'cpu', new ARRAY[dtype](numel(shape))));
+  }
+
+  free(t: Tensor): void {
+    if (!this.live.delete(t)) return;
+    this.allocations.liveBytes -= array<HostArray>(t).byteLength;
+    // Transferring detaches the buffer (every view becomes empty); the clone is garbage at once.
+    const buffer = array<HostArray>(t).buffer as ArrayBuffer;
+    structuredClone(buffer, { transfer: [buffer] });
+  }
+
+  freeAll(): void {
+    for (const t of [...this.live]) this.free(t);
+  }
+
+  private own(t: Tensor): Tensor {
+    const a = array<HostArray>(t);
     this.allocations.count += 1;
     this.allocations.bytes += a.byteLength;
-    return new Tensor([...shape], dtype, 'cpu', a);
+    this.allocations.liveBytes += a.byteLength;
+    this.live.add(t);
+    return t;
   }
 
   view(t: Tensor, offset: number, shape: readonly number[], dtype: DType = t.dtype): Tensor {
@@ -63,6 +82,12 @@ export class CpuBackend implements Backend {
 
   toHost(t: Tensor): HostArray {
     return array<HostArray>(t);
+  }
+
+  takeHost(t: Tensor): HostArray {
+    const a = array<HostArray>(t);
+    if (this.live.delete(t)) this.allocations.liveBytes -= a.byteLength;
+    return a;
   }
 
   hostView(t: Tensor): HostArray {
@@ -99,9 +124,7 @@ export class CpuBackend implements Backend {
 
   bf16Pack(b: Tensor, k: number, n: number, trans: boolean): Tensor {
     const packed = ops.bf16Pack(array(b), k, n, trans);
-    this.allocations.count += 1;
-    this.allocations.bytes += packed.byteLength;
-    return new Tensor([packed.length], 'bf16', 'cpu', packed);
+    return this.own(new Tensor([packed.length], 'bf16', 'cpu', packed));
   }
 
   biasGrad(db: Tensor, dy: Tensor, m: number, n: number, accumulate: boolean): void {

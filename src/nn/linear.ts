@@ -29,6 +29,10 @@ export class Linear {
 
   /** Packs (bf16) or drops (fp32) the bf16 copies of a frozen W; call after W is final. */
   setPrecision(precision: Precision): void {
+    if (this.packed) {
+      this.backend.free(this.packed.forward);
+      if (this.packed.backward) this.backend.free(this.packed.backward);
+    }
     this.packed = precision === 'bf16' && this.weight.grad === null
       ? { forward: this.backend.bf16Pack(this.weight.value, this.inFeatures, this.outFeatures, true), backward: null }
       : null;

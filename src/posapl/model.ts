@@ -2,7 +2,7 @@
  * The POSAPL model: both towers over one parameter store, the two retrieval losses, gradient
  * caching for batches larger than a micro-batch, and the HuggingFace AdamW step (spec section 5).
  */
-import { Carver, carveArena } from '../backend/arena';
+import { Arena, Carver, carveArena } from '../backend/arena';
 import { Backend } from '../backend/backend';
 import { Tensor } from '../backend/tensor';
 import { ModelConfig } from '../clip/config';
@@ -69,8 +69,8 @@ export class PosaplModel {
   /** Number of AdamW steps taken. */
   steps = 0;
   private moments: { m: Tensor[]; v: Tensor[] } | null = null;
-  private readonly activationCache = new Map<string, VisionActivations | TextActivations>();
-  private lossBuffers: LossBuffers | null = null;
+  private readonly activationCache = new Map<string, Arena<VisionActivations | TextActivations>>();
+  private lossBuffers: Arena<LossBuffers> | null = null;
   private disposed = false;
   private precisionInUse: Precision = 'fp32';
 
@@ -101,7 +101,7 @@ export class PosaplModel {
     for (const block of [...this.vision.blocks, ...this.text.blocks]) block.setPrecision(effective);
     this.precisionInUse = effective;
     // Cached activations were shaped for the previous precision (the fused MLP keeps no GELU output).
-    this.activationCache.clear();
+    this.dropActivations();
     return effective;
   }
 
@@ -278,12 +278,17 @@ export class PosaplModel {
     await saveStateDict(path, entries, { format });
   }
 
-  /** Frees the activation buffers and marks the model unusable. */
+  /**
+   * Frees every buffer of the model (parameters included: arrays from stateDict(), gradients()
+   * and optimizerState() become empty) and marks it unusable. Embeddings already returned stay.
+   */
   dispose(): void {
-    this.activationCache.clear();
+    this.dropActivations();
     this.lossBuffers = null;
     this.moments = null;
     this.disposed = true;
+    // Parameters, moments, packed weights and arenas: nothing the backend holds outlives the model.
+    this.backend.freeAll();
   }
 
   /** Both losses on the embeddings in `lb`, and their gradients with respect to the raw embeddings. */
@@ -309,11 +314,11 @@ export class PosaplModel {
   }
 
   private lossBuffersFor(n: number): LossBuffers {
-    if (this.lossBuffers?.n !== n) {
-      this.lossBuffers = null;
+    if (this.lossBuffers?.tensors.n !== n) {
+      if (this.lossBuffers) this.backend.free(this.lossBuffers.buffer);
       this.lossBuffers = carveArena(this.backend, (carve) => new LossBuffers(carve, n, this.config.embed_dim));
     }
-    return this.lossBuffers;
+    return this.lossBuffers.tensors;
   }
 
   /** Rows [i0, i0+m) of a tensor whose first axis is the sample. */
@@ -333,7 +338,8 @@ export class PosaplModel {
     }
     const out = be.alloc([n, E]);
     be.l2NormForward(out, raw, n, E);
-    return be.toHost(out) as Float32Array;
+    be.free(raw);
+    return be.takeHost(out) as Float32Array;
   }
 
   // Activation buffers are reused across calls of the same size; at most two sizes per tower and
@@ -346,16 +352,24 @@ export class PosaplModel {
     return this.cached(`text:${training}`, n, () => TextActivations.create(this.backend, this.text, n, training)) as TextActivations;
   }
 
-  private cached(kind: string, n: number, make: () => VisionActivations | TextActivations) {
+  private cached(kind: string, n: number, make: () => Arena<VisionActivations | TextActivations>) {
     const key = `${kind}:${n}`;
     let a = this.activationCache.get(key);
     if (!a) {
       const same = [...this.activationCache.keys()].filter((k) => k.startsWith(`${kind}:`));
-      if (same.length >= 2) this.activationCache.delete(same[0]);
+      if (same.length >= 2) {
+        this.backend.free((this.activationCache.get(same[0]) as Arena<unknown>).buffer);
+        this.activationCache.delete(same[0]);
+      }
       a = make();
       this.activationCache.set(key, a);
     }
-    return a;
+    return a.tensors;
+  }
+
+  private dropActivations(): void {
+    for (const a of this.activationCache.values()) this.backend.free(a.buffer);
+    this.activationCache.clear();
   }
 
   private checkUsable(): void {

@@ -3,6 +3,7 @@
  * (frozen weights never get gradient memory), looked up by any of their open_clip / POSAPL names.
  * Layers get their Parameter (src/nn/parameter.ts) from here; only this layer knows the names.
  */
+import { carveArena } from '../backend/arena';
 import { Backend, HostArray } from '../backend/backend';
 import { Tensor, numel } from '../backend/tensor';
 import { posaplError } from '../errors';
@@ -13,13 +14,12 @@ export { numel };
 
 /** One parameter of the model: a layer's Parameter with its spec. */
 export class ModelParameter implements Parameter {
-  readonly value: Tensor;
-  readonly grad: Tensor | null;
-
-  constructor(private readonly backend: Backend, readonly spec: ParameterSpec) {
-    this.value = backend.alloc(spec.shape);
-    this.grad = spec.trainable ? backend.alloc(spec.shape) : null;
-  }
+  constructor(
+    private readonly backend: Backend,
+    readonly spec: ParameterSpec,
+    readonly value: Tensor,
+    readonly grad: Tensor | null,
+  ) {}
 
   /** The value as a live host array (CPU backend); throws where the device memory is not the host's. */
   get data(): Float32Array {
@@ -35,12 +35,15 @@ export class Parameters {
   readonly list: ModelParameter[] = [];
 
   constructor(private readonly backend: Backend, specs: ParameterSpec[]) {
-    for (const spec of specs) {
-      const p = new ModelParameter(backend, spec);
+    // Every value and gradient in one allocation: given back whole when the model is disposed.
+    const { tensors } = carveArena(backend, (carve) =>
+      specs.map((spec) => ({ value: carve.f32(...spec.shape), grad: spec.trainable ? carve.f32(...spec.shape) : null })));
+    specs.forEach((spec, i) => {
+      const p = new ModelParameter(backend, spec, tensors[i].value, tensors[i].grad);
       this.list.push(p);
       this.byName.set(spec.name, p);
       for (const alias of spec.aliases) this.byName.set(alias, p);
-    }
+    });
   }
 
   /** The parameter called `name` (any of its names); throws naming it when absent. */

@@ -4,7 +4,7 @@
  * ln_final, + Side Fusion per token, the EOT row (argmax of the ids) @ text_projection.
  * Only EOT rows leave the blocks: ln_final and Side Fusion mix no tokens, so they run on those rows.
  */
-import { Carver, carveArena } from '../backend/arena';
+import { Arena, Carver, carveArena } from '../backend/arena';
 import { Backend } from '../backend/backend';
 import { Tensor } from '../backend/tensor';
 import { ModelConfig, sideFusionTaps } from '../clip/config';
@@ -69,7 +69,7 @@ export class TextActivations {
   }
 
   /** The activations of `tower` at n captions in one backend allocation. */
-  static create(backend: Backend, tower: TextTower, n: number, training: boolean): TextActivations {
+  static create(backend: Backend, tower: TextTower, n: number, training: boolean): Arena<TextActivations> {
     return carveArena(backend, (carve) => new TextActivations(carve, tower, n, training));
   }
 

@@ -2,7 +2,7 @@
  * The vision tower (spec sections 1 and 4): ViT stem, frozen blocks with SA-adapters, ln_post on
  * the class token, + Side Fusion over the taps, @ proj. Output: unnormalised (N, embed_dim).
  */
-import { Carver, carveArena } from '../backend/arena';
+import { Arena, Carver, carveArena } from '../backend/arena';
 import { Backend } from '../backend/backend';
 import { Tensor } from '../backend/tensor';
 import { ModelConfig, sideFusionTaps } from '../clip/config';
@@ -56,7 +56,7 @@ export class VisionActivations {
   }
 
   /** The activations of `tower` at n images in one backend allocation. */
-  static create(backend: Backend, tower: VisionTower, n: number, training: boolean): VisionActivations {
+  static create(backend: Backend, tower: VisionTower, n: number, training: boolean): Arena<VisionActivations> {
     return carveArena(backend, (carve) => new VisionActivations(carve, tower, n, training));
   }
 
