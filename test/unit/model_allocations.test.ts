@@ -5,6 +5,7 @@
  * by counting proxies, so an allocation hidden in an op wrapper shows too). Also: dispose() gives
  * every byte back to the backend.
  */
+import { CpuBackend } from '../../src/backend/cpu';
 import { ModelConfigInput } from '../../src/clip/config';
 import { LoadModelOptions, loadModel } from '../../src/posapl/loadModel';
 import { PosaplModel } from '../../src/posapl/model';
@@ -85,6 +86,12 @@ describe.each([
     step(model, other);
     expect(model.backend.allocations.count).toBeGreaterThan(before.count);
   });
+});
+
+it("loadModel({ device: 'cpu' }) runs on the CPU backend, parameters included", async () => {
+  const model = await loadModel({ ...options, device: 'cpu' });
+  expect(model.backend).toBeInstanceOf(CpuBackend);
+  expect(model.params.list.every((p) => p.value.device === 'cpu' && (p.grad === null) === !p.spec.trainable)).toBe(true);
 });
 
 describe('dispose', () => {
