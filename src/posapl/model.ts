@@ -155,7 +155,7 @@ export class PosaplModel {
     const posIds = b.posIds && be.fromHost(b.posIds, [n, L]);
     const imageIds = be.fromHost(b.imageIds, [n]);
     const lb = this.lossBuffersFor(n);
-    const part = (t: Tensor, i0: number, m: number) => this.rows(t, i0, m);
+    const part = (t: Tensor, i0: number, m: number) => this.rows(t, i0, m); // samples [i0, i0+m)
 
     if (mb >= n) {
       // Everything fits: one forward with activations, one backward.
