@@ -1,23 +1,25 @@
 /**
- * The buffers one tower's backward works in, kept with its training activations so a step
- * allocates (and the OS zero-fills) nothing: the running token gradient and its partner, the
- * Side Fusion taps' gradients, the POS stream's gradient and the blocks' shared scratch.
+ * The buffers one tower's backward works in, carved with its training activations so a step
+ * allocates nothing: the running token gradient and its partner, the Side Fusion taps' gradients
+ * and work space, the POS stream's gradient and the blocks' shared scratch.
  */
+import { Carver } from '../backend/arena';
+import { Tensor } from '../backend/tensor';
 import { BlockGradScratch, ResidualBlock } from './residualBlock';
 
 export class BackwardBuffers {
-  readonly dy: Float32Array; // (N,L,C)
-  readonly dx: Float32Array; // (N,L,C)
-  readonly dTaps: Float32Array[]; // each tapSize, overwritten by Side Fusion's backward
-  readonly dp: Float32Array | null; // (N,L,C), accumulated: zeroed by the caller
+  readonly dy: Tensor; // (N,L,C)
+  readonly dx: Tensor; // (N,L,C)
+  readonly dTaps: Tensor[]; // each tapSize, overwritten by Side Fusion's backward (an end-add's last stays zero)
+  readonly dp: Tensor | null; // (N,L,C), accumulated: zeroed by the caller
   readonly scratch: BlockGradScratch;
 
-  constructor(block: ResidualBlock, n: number, taps: number, tapSize: number, withPos: boolean) {
+  constructor(carve: Carver, block: ResidualBlock, n: number, taps: number, tapSize: number, withPos: boolean) {
     const size = n * block.tokens * block.width;
-    this.dy = new Float32Array(size);
-    this.dx = new Float32Array(size);
-    this.dTaps = Array.from({ length: taps }, () => new Float32Array(tapSize));
-    this.dp = withPos ? new Float32Array(size) : null;
-    this.scratch = new BlockGradScratch(block, n);
+    this.dy = carve.f32(size);
+    this.dx = carve.f32(size);
+    this.dTaps = Array.from({ length: taps }, () => carve.f32(tapSize));
+    this.dp = withPos ? carve.f32(size) : null;
+    this.scratch = new BlockGradScratch(carve, block, n);
   }
 }

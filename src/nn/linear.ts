@@ -6,27 +6,35 @@
  * input gradient, from the first backward on) and runs both products on the bf16 kernel;
  * trainable ones stay fp32.
  */
-import { Activation, biasGrad, gemm } from '../ops/gemm';
-import { bf16Pack, gemmBf16 } from '../ops/gemmBf16';
-import { Parameter } from '../posapl/parameters';
+import { Activation, Backend } from '../backend/backend';
+import { Tensor } from '../backend/tensor';
+import { LinearWeights, Parameter } from './parameter';
 
 /** Arithmetic of the frozen backbone's products. */
 export type Precision = 'fp32' | 'bf16';
 
 export class Linear {
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
   readonly inFeatures: number;
   readonly outFeatures: number;
   // The input gradient's copy is packed on the first backward, so inference never holds it.
-  private packed: { forward: Uint16Array; backward: Uint16Array | null } | null = null;
+  private packed: { forward: Tensor; backward: Tensor | null } | null = null;
 
-  constructor(readonly weight: Parameter, readonly bias: Parameter | null) {
-    [this.outFeatures, this.inFeatures] = weight.spec.shape;
+  constructor(private readonly backend: Backend, w: LinearWeights) {
+    this.weight = w.weight;
+    this.bias = w.bias;
+    [this.outFeatures, this.inFeatures] = w.weight.value.shape;
   }
 
   /** Packs (bf16) or drops (fp32) the bf16 copies of a frozen W; call after W is final. */
   setPrecision(precision: Precision): void {
-    this.packed = precision === 'bf16' && !this.weight.spec.trainable
-      ? { forward: bf16Pack(this.weight.data, this.inFeatures, this.outFeatures, true), backward: null }
+    if (this.packed) {
+      this.backend.free(this.packed.forward);
+      if (this.packed.backward) this.backend.free(this.packed.backward);
+    }
+    this.packed = precision === 'bf16' && this.weight.grad === null
+      ? { forward: this.backend.bf16Pack(this.weight.value, this.inFeatures, this.outFeatures, true), backward: null }
       : null;
   }
 
@@ -41,35 +49,35 @@ export class Linear {
    * `residual` (rows,out) y = x W^T + b + residual.
    */
   forward(
-    y: Float32Array, x: Float32Array, rows: number,
-    opts: { activation?: Activation; pre?: Float32Array; accumulate?: boolean; inputActivation?: Activation; residual?: Float32Array } = {},
+    y: Tensor, x: Tensor, rows: number,
+    opts: { activation?: Activation; pre?: Tensor; accumulate?: boolean; inputActivation?: Activation; residual?: Tensor } = {},
   ): void {
     const common = {
       c: y, a: x, m: rows, n: this.outFeatures, k: this.inFeatures,
-      bias: this.bias?.data ?? null, beta: opts.accumulate ? 1 : 0, activation: opts.activation, pre: opts.pre ?? null,
+      bias: this.bias?.value ?? null, beta: opts.accumulate ? 1 : 0, activation: opts.activation, pre: opts.pre ?? null,
     };
-    if (this.packed) gemmBf16({ ...common, packed: this.packed.forward, aActivation: opts.inputActivation, residual: opts.residual });
+    if (this.packed) this.backend.gemmBf16({ ...common, packed: this.packed.forward, aActivation: opts.inputActivation, residual: opts.residual });
     else if ((opts.inputActivation && opts.inputActivation !== 'none') || opts.residual) throw new Error('Linear: inputActivation and residual need precision bf16');
-    else gemm({ ...common, b: this.weight.data, transB: true });
+    else this.backend.gemm({ ...common, b: this.weight.value, transB: true });
   }
 
   /** dx (rows,in) = dy W, or dx += dy W when accumulate. */
-  backwardInput(dx: Float32Array, dy: Float32Array, rows: number, accumulate = false): void {
+  backwardInput(dx: Tensor, dy: Tensor, rows: number, accumulate = false): void {
     const common = { c: dx, a: dy, m: rows, n: this.inFeatures, k: this.outFeatures, beta: accumulate ? 1 : 0 };
     if (this.packed) {
-      this.packed.backward ??= bf16Pack(this.weight.data, this.outFeatures, this.inFeatures, false);
-      gemmBf16({ ...common, packed: this.packed.backward });
+      this.packed.backward ??= this.backend.bf16Pack(this.weight.value, this.outFeatures, this.inFeatures, false);
+      this.backend.gemmBf16({ ...common, packed: this.packed.backward });
     } else {
-      gemm({ ...common, b: this.weight.data });
+      this.backend.gemm({ ...common, b: this.weight.value });
     }
   }
 
   /** dW += dy^T x and db += column sums of dy; only for trainable Linears. */
-  backwardParams(dy: Float32Array, x: Float32Array, rows: number): void {
+  backwardParams(dy: Tensor, x: Tensor, rows: number): void {
     const dW = this.weight.grad;
     if (!dW) return;
-    gemm({ c: dW, a: dy, b: x, m: this.outFeatures, n: this.inFeatures, k: rows, transA: true, beta: 1 });
+    this.backend.gemm({ c: dW, a: dy, b: x, m: this.outFeatures, n: this.inFeatures, k: rows, transA: true, beta: 1 });
     const db = this.bias?.grad;
-    if (db) biasGrad(db, dy, rows, this.outFeatures, true);
+    if (db) this.backend.biasGrad(db, dy, rows, this.outFeatures, true);
   }
 }

@@ -4,8 +4,8 @@
  */
 import { ModelConfig, ModelConfigInput, resolveConfig } from '../clip/config';
 import { posaplError } from '../errors';
+import { createBackend } from '../backend';
 import { loadStateDict, toFloat32 } from '../io';
-import { nativeInfo } from '../native/addon';
 import { Precision } from '../nn/linear';
 import { PosaplModel } from './model';
 import { numel } from './parameters';
@@ -23,7 +23,7 @@ export interface LoadModelOptions {
   random?: boolean;
   /** A POSAPL checkpoint in the authors' layout (with or without `model.`), full or adapters only. */
   checkpoint?: string;
-  /** Only 'cpu' until the CUDA backend lands. */
+  /** The backend the model runs on: only 'cpu' until the CUDA backend lands. */
   device?: 'cpu' | 'cuda';
   /** Seed of the initialisation of whatever no file provides (default 0). */
   seed?: number;
@@ -44,9 +44,8 @@ export async function loadModel(opts: LoadModelOptions): Promise<PosaplModel> {
   if (device !== 'cpu' && device !== 'cuda') {
     throw posaplError('POSAPL_TYPE', `Expected 'cpu' or 'cuda' for device but received ${JSON.stringify(device)}`);
   }
-  if (device === 'cuda' && !nativeInfo().cuda) {
-    throw posaplError('POSAPL_NO_CUDA', 'posapl: device "cuda" needs the CUDA build of the addon (npm run build:cuda on a machine with the CUDA toolkit); this binary is CPU-only');
-  }
+  // Throws POSAPL_NO_CUDA for 'cuda' until its backend lands.
+  const backend = createBackend(device);
   const seed = opts.seed ?? 0;
   if (!Number.isInteger(seed)) throw posaplError('POSAPL_TYPE', `Expected integer for seed but received ${String(seed)}`);
   for (const key of ['weights', 'checkpoint'] as const) {
@@ -63,7 +62,7 @@ export async function loadModel(opts: LoadModelOptions): Promise<PosaplModel> {
   }
   if (!opts.weights && !opts.random && !opts.checkpoint) throw noBackbone('no weights given');
   if (opts.weights && opts.random) throw posaplError('POSAPL_ARGS', 'loadModel: weights and random: true exclude each other');
-  const model = new PosaplModel(resolveConfig(opts.config));
+  const model = new PosaplModel(resolveConfig(opts.config), backend);
   model.params.initialise(seed);
   if (opts.weights) await loadBackbone(model, opts.weights);
   if (opts.checkpoint) {
@@ -105,7 +104,7 @@ async function loadBackbone(model: PosaplModel, file: string): Promise<void> {
       mismatched.push(`${key}: file ${JSON.stringify(entry.shape)}, model ${JSON.stringify(p.spec.shape)}`);
       continue;
     }
-    p.data.set(toFloat32(entry));
+    model.params.write(p, toFloat32(entry));
   }
   report(file, 'backbone weights', missing, mismatched, []);
 }
@@ -126,7 +125,7 @@ async function loadCheckpoint(model: PosaplModel, file: string): Promise<Set<str
       mismatched.push(`${key}: file ${JSON.stringify(entry.shape)}, model ${JSON.stringify(p.spec.shape)}`);
       continue;
     }
-    p.data.set(toFloat32(entry));
+    model.params.write(p, toFloat32(entry));
     filled.add(p.spec.name);
   }
   // Adapters-only checkpoints are fine; a checkpoint must still provide every trainable tensor.

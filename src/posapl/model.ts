@@ -2,15 +2,14 @@
  * The POSAPL model: both towers over one parameter store, the two retrieval losses, gradient
  * caching for batches larger than a micro-batch, and the HuggingFace AdamW step (spec section 5).
  */
+import { Arena, Carver, carveArena } from '../backend/arena';
+import { Backend } from '../backend/backend';
+import { Tensor } from '../backend/tensor';
 import { ModelConfig } from '../clip/config';
 import { posaplError } from '../errors';
 import { saveStateDict } from '../io';
 import { TensorEntry } from '../io/dtypes';
-import { adamw } from '../ops/adamw';
-import { l2NormBackward, l2NormForward } from '../ops/l2norm';
-import { retrievalLosses } from '../ops/losses';
 import { Precision } from '../nn/linear';
-import { bf16Available } from '../ops/gemmBf16';
 import { parameterSpecs } from './parameterSpecs';
 import { Parameters } from './parameters';
 import { TextActivations, TextTower } from './textTower';
@@ -40,21 +39,46 @@ export interface BatchLosses {
 /** Samples per inference chunk in encodeImages / encodeTexts. */
 const ENCODE_CHUNK = 64;
 
+/** The batch-wide buffers of the losses (n,E) each, carved from one allocation per batch size. */
+class LossBuffers {
+  readonly imageRaw: Tensor;
+  readonly textRaw: Tensor;
+  readonly image: Tensor;
+  readonly text: Tensor;
+  readonly dImage: Tensor;
+  readonly dText: Tensor;
+  readonly dImageRaw: Tensor;
+  readonly dTextRaw: Tensor;
+
+  constructor(carve: Carver, readonly n: number, e: number) {
+    this.imageRaw = carve.f32(n, e);
+    this.textRaw = carve.f32(n, e);
+    this.image = carve.f32(n, e);
+    this.text = carve.f32(n, e);
+    this.dImage = carve.f32(n, e);
+    this.dText = carve.f32(n, e);
+    this.dImageRaw = carve.f32(n, e);
+    this.dTextRaw = carve.f32(n, e);
+  }
+}
+
 export class PosaplModel {
   readonly params: Parameters;
   readonly vision: VisionTower;
   readonly text: TextTower;
   /** Number of AdamW steps taken. */
   steps = 0;
-  private moments: { m: Float32Array[]; v: Float32Array[] } | null = null;
-  private readonly activationCache = new Map<string, VisionActivations | TextActivations>();
+  private moments: { m: Tensor[]; v: Tensor[] } | null = null;
+  private readonly activationCache = new Map<string, Arena<VisionActivations | TextActivations>>();
+  private lossBuffers: Arena<LossBuffers> | null = null;
   private disposed = false;
   private precisionInUse: Precision = 'fp32';
 
-  constructor(readonly config: ModelConfig) {
-    this.params = new Parameters(parameterSpecs(config));
-    this.vision = new VisionTower(this.params, config);
-    this.text = new TextTower(this.params, config);
+  /** A model on `backend` (its parameters, activations and optimiser state all live there). */
+  constructor(readonly config: ModelConfig, readonly backend: Backend) {
+    this.params = new Parameters(backend, parameterSpecs(config));
+    this.vision = new VisionTower(backend, this.params, config);
+    this.text = new TextTower(backend, this.params, config);
   }
 
   /** Arithmetic of the frozen backbone's products: 'fp32', or 'bf16' (AMX) where the CPU has it. */
@@ -73,11 +97,11 @@ export class PosaplModel {
     if (precision !== 'fp32' && precision !== 'bf16') {
       throw posaplError('POSAPL_TYPE', `Expected 'fp32' or 'bf16' for precision but received ${JSON.stringify(precision)}`);
     }
-    const effective: Precision = precision === 'bf16' && bf16Available() ? 'bf16' : 'fp32';
+    const effective: Precision = precision === 'bf16' && this.backend.supportsOp('gemmBf16') ? 'bf16' : 'fp32';
     for (const block of [...this.vision.blocks, ...this.text.blocks]) block.setPrecision(effective);
     this.precisionInUse = effective;
     // Cached activations were shaped for the previous precision (the fused MLP keeps no GELU output).
-    this.activationCache.clear();
+    this.dropActivations();
     return effective;
   }
 
@@ -87,10 +111,10 @@ export class PosaplModel {
     checkCount(n, 'n');
     const S = this.config.vision_cfg.image_size;
     checkArray(pixels, Float32Array, n * 3 * S * S, 'pixels', `(n,3,${S},${S})`);
-    const raw = this.encodeChunks(n, ENCODE_CHUNK, (out, i0, m) => {
-      this.vision.forward(out, pixels.subarray(i0 * 3 * S * S, (i0 + m) * 3 * S * S), m, this.visionActivations(m, false));
+    const input = this.backend.fromHost(pixels, [n, 3, S, S]);
+    return this.encodeChunks(n, (out, i0, m) => {
+      this.vision.forward(out, this.rows(input, i0, m), m, this.visionActivations(m, false));
     });
-    return this.normalised(raw, n);
   }
 
   /** (n,context_length) caption ids (and POS ids) -> (n,embed_dim) L2-normalised text embeddings. */
@@ -100,11 +124,11 @@ export class PosaplModel {
     const L = this.config.text_cfg.context_length;
     checkArray(ids, Int32Array, n * L, 'ids', `(n,${L})`);
     if (posIds !== null) checkArray(posIds, Int32Array, n * L, 'posIds', `(n,${L})`);
-    const raw = this.encodeChunks(n, ENCODE_CHUNK, (out, i0, m) => {
-      const rows = (a: Int32Array) => a.subarray(i0 * L, (i0 + m) * L);
-      this.text.forward(out, rows(ids), posIds ? rows(posIds) : null, m, this.textActivations(m, false));
+    const idsIn = this.backend.fromHost(ids, [n, L]);
+    const posIn = posIds && this.backend.fromHost(posIds, [n, L]);
+    return this.encodeChunks(n, (out, i0, m) => {
+      this.text.forward(out, this.rows(idsIn, i0, m), posIn && this.rows(posIn, i0, m), m, this.textActivations(m, false));
     });
-    return this.normalised(raw, n);
   }
 
   /**
@@ -125,39 +149,40 @@ export class PosaplModel {
     checkArray(b.imageIds, Int32Array, n, 'imageIds', '(n)');
     const mb = b.microBatch ?? n;
     checkCount(mb, 'microBatch');
-    const E = this.config.embed_dim;
-    const px = 3 * S * S;
-    const slice = <T extends Float32Array | Int32Array>(a: T, i0: number, m: number, w: number) => a.subarray(i0 * w, (i0 + m) * w) as T;
-    const imageRaw = new Float32Array(n * E);
-    const textRaw = new Float32Array(n * E);
+    const be = this.backend;
+    const pixels = be.fromHost(b.pixels, [n, 3, S, S]);
+    const ids = be.fromHost(b.ids, [n, L]);
+    const posIds = b.posIds && be.fromHost(b.posIds, [n, L]);
+    const imageIds = be.fromHost(b.imageIds, [n]);
+    const lb = this.lossBuffersFor(n);
+    const part = (t: Tensor, i0: number, m: number) => this.rows(t, i0, m); // samples [i0, i0+m)
 
     if (mb >= n) {
       // Everything fits: one forward with activations, one backward.
       const va = this.visionActivations(n, true);
       const ta = this.textActivations(n, true);
-      this.vision.forward(imageRaw, b.pixels, n, va);
-      this.text.forward(textRaw, b.ids, b.posIds, n, ta);
-      const { losses, dImageRaw, dTextRaw } = this.lossGradients(imageRaw, textRaw, b.imageIds, n);
-      this.vision.backward(dImageRaw, n, va);
-      this.text.backward(dTextRaw, n, ta);
+      this.vision.forward(lb.imageRaw, pixels, n, va);
+      this.text.forward(lb.textRaw, ids, posIds, n, ta);
+      const losses = this.lossGradients(lb, imageIds);
+      this.vision.backward(lb.dImageRaw, n, va);
+      this.text.backward(lb.dTextRaw, n, ta);
       return losses;
     }
     // Gradient caching: 1. embed without activations, 2. loss gradients, 3. re-run with activations.
     for (let i0 = 0; i0 < n; i0 += mb) {
       const m = Math.min(mb, n - i0);
-      this.vision.forward(slice(imageRaw, i0, m, E), slice(b.pixels, i0, m, px), m, this.visionActivations(m, false));
-      this.text.forward(slice(textRaw, i0, m, E), slice(b.ids, i0, m, L), b.posIds ? slice(b.posIds, i0, m, L) : null, m, this.textActivations(m, false));
+      this.vision.forward(part(lb.imageRaw, i0, m), part(pixels, i0, m), m, this.visionActivations(m, false));
+      this.text.forward(part(lb.textRaw, i0, m), part(ids, i0, m), posIds && part(posIds, i0, m), m, this.textActivations(m, false));
     }
-    const { losses, dImageRaw, dTextRaw } = this.lossGradients(imageRaw, textRaw, b.imageIds, n);
-    const scratch = new Float32Array(mb * E);
+    const losses = this.lossGradients(lb, imageIds);
     for (let i0 = 0; i0 < n; i0 += mb) {
       const m = Math.min(mb, n - i0);
       const va = this.visionActivations(m, true);
-      this.vision.forward(scratch.subarray(0, m * E), slice(b.pixels, i0, m, px), m, va);
-      this.vision.backward(slice(dImageRaw, i0, m, E), m, va);
+      this.vision.forward(va.embScratch, part(pixels, i0, m), m, va);
+      this.vision.backward(part(lb.dImageRaw, i0, m), m, va);
       const ta = this.textActivations(m, true);
-      this.text.forward(scratch.subarray(0, m * E), slice(b.ids, i0, m, L), b.posIds ? slice(b.posIds, i0, m, L) : null, m, ta);
-      this.text.backward(slice(dTextRaw, i0, m, E), m, ta);
+      this.text.forward(ta.embScratch, part(ids, i0, m), posIds && part(posIds, i0, m), m, ta);
+      this.text.backward(part(lb.dTextRaw, i0, m), m, ta);
     }
     return losses;
   }
@@ -165,13 +190,13 @@ export class PosaplModel {
   /** Trainable parameters' gradients by POSAPL state-dict name (no `model.` prefix). */
   gradients(): Map<string, Float32Array> {
     const out = new Map<string, Float32Array>();
-    for (const p of this.params.trainable()) out.set(p.spec.name, p.grad as Float32Array);
+    for (const p of this.params.trainable()) out.set(p.spec.name, this.backend.toHost(p.grad as Tensor) as Float32Array);
     return out;
   }
 
   /** Sets every gradient to zero. */
   zeroGradients(): void {
-    for (const p of this.params.trainable()) (p.grad as Float32Array).fill(0);
+    for (const p of this.params.trainable()) this.backend.fill(p.grad as Tensor, 0);
   }
 
   /** One AdamW step (HuggingFace variant, spec section 5) at learning rate lr. */
@@ -183,13 +208,13 @@ export class PosaplModel {
     const trainable = this.params.trainable();
     if (!this.moments) {
       this.moments = {
-        m: trainable.map((p) => new Float32Array(p.data.length)),
-        v: trainable.map((p) => new Float32Array(p.data.length)),
+        m: trainable.map((p) => this.backend.alloc(p.value.shape)),
+        v: trainable.map((p) => this.backend.alloc(p.value.shape)),
       };
     }
     this.steps += 1;
-    adamw({
-      params: trainable.map((p) => p.data), grads: trainable.map((p) => p.grad as Float32Array),
+    this.backend.adamw({
+      params: trainable.map((p) => p.value), grads: trainable.map((p) => p.grad as Tensor),
       expAvg: this.moments.m, expAvgSq: this.moments.v, lr, step: this.steps,
       beta1: 0.9, beta2: 0.98, eps: 1e-8, weightDecay: 0.01,
     });
@@ -199,11 +224,12 @@ export class PosaplModel {
   optimizerState(): { step: number; m: Map<string, Float32Array>; v: Map<string, Float32Array> } | null {
     if (!this.moments) return null;
     const names = this.params.trainable().map((p) => p.spec.name);
+    const host = (t: Tensor) => this.backend.toHost(t) as Float32Array;
     const moments = this.moments;
     return {
       step: this.steps,
-      m: new Map(names.map((n, i) => [n, moments.m[i]])),
-      v: new Map(names.map((n, i) => [n, moments.v[i]])),
+      m: new Map(names.map((n, i) => [n, host(moments.m[i])])),
+      v: new Map(names.map((n, i) => [n, host(moments.v[i])])),
     };
   }
 
@@ -213,10 +239,12 @@ export class PosaplModel {
     const take = (moments: Map<string, Float32Array>, kind: string) =>
       trainable.map((p) => {
         const t = moments.get(p.spec.name);
-        if (!t || t.length !== p.data.length) {
+        if (!t || t.length !== p.value.size) {
           throw posaplError('POSAPL_WEIGHTS', `optimiser state: ${kind} of ${p.spec.name} is missing or has the wrong size`);
         }
-        return t.slice();
+        const moment = this.backend.alloc(p.value.shape);
+        this.backend.write(moment, t);
+        return moment;
       });
     this.moments = { m: take(state.m, 'first moment'), v: take(state.v, 'second moment') };
     this.steps = state.step;
@@ -225,7 +253,7 @@ export class PosaplModel {
   /** Every tensor once, by its POSAPL state-dict name. */
   stateDict(): Map<string, { shape: number[]; data: Float32Array }> {
     const out = new Map<string, { shape: number[]; data: Float32Array }>();
-    for (const p of this.params.list) out.set(p.spec.name, { shape: [...p.spec.shape], data: p.data });
+    for (const p of this.params.list) out.set(p.spec.name, { shape: [...p.spec.shape], data: this.backend.toHost(p.value) as Float32Array });
     return out;
   }
 
@@ -243,76 +271,105 @@ export class PosaplModel {
     const entries = new Map<string, TensorEntry>();
     for (const p of this.params.list) {
       if (opts.adaptersOnly && !p.spec.trainable) continue;
-      const entry: TensorEntry = { dtype: 'float32', shape: [...p.spec.shape], data: p.data };
+      const entry: TensorEntry = { dtype: 'float32', shape: [...p.spec.shape], data: this.backend.toHost(p.value) as Float32Array };
       entries.set(p.spec.name, entry);
       for (const alias of p.spec.aliases) entries.set(alias, entry);
     }
     await saveStateDict(path, entries, { format });
   }
 
-  /** Frees the activation buffers and marks the model unusable. */
+  /**
+   * Frees every buffer of the model (parameters included: arrays from stateDict(), gradients()
+   * and optimizerState() become empty) and marks it unusable. Embeddings already returned stay.
+   */
   dispose(): void {
-    this.activationCache.clear();
+    this.dropActivations();
+    this.lossBuffers = null;
     this.moments = null;
     this.disposed = true;
+    // Parameters, moments, packed weights and arenas: nothing the backend holds outlives the model.
+    this.backend.freeAll();
   }
 
-  private lossGradients(imageRaw: Float32Array, textRaw: Float32Array, imageIds: Int32Array, n: number) {
+  /** Both losses on the embeddings in `lb`, and their gradients with respect to the raw embeddings. */
+  private lossGradients(lb: LossBuffers, imageIds: Tensor): BatchLosses {
+    const be = this.backend;
+    const { n } = lb;
     const E = this.config.embed_dim;
-    const image = new Float32Array(n * E);
-    const text = new Float32Array(n * E);
-    l2NormForward(image, imageRaw, n, E);
-    l2NormForward(text, textRaw, n, E);
-    const dImage = new Float32Array(n * E);
-    const dText = new Float32Array(n * E);
-    const { contrastive, triplet } = retrievalLosses({
-      image, text, imageIds, n, e: E, logitScale: this.params.data('logit_scale')[0],
+    be.l2NormForward(lb.image, lb.imageRaw, n, E);
+    be.l2NormForward(lb.text, lb.textRaw, n, E);
+    const { contrastive, triplet } = be.retrievalLosses({
+      image: lb.image, text: lb.text, imageIds, n, e: E, logitScale: this.logitScale(),
       margin: 0.1, gamma: 2, contrastiveWeight: 1, tripletWeight: this.config.posapl.triplet ? 1 : 0,
-      dImage, dText,
+      dImage: lb.dImage, dText: lb.dText,
     });
-    const dImageRaw = new Float32Array(n * E);
-    const dTextRaw = new Float32Array(n * E);
-    l2NormBackward(dImageRaw, dImage, imageRaw, n, E);
-    l2NormBackward(dTextRaw, dText, textRaw, n, E);
-    return { losses: { contrastive, triplet }, dImageRaw, dTextRaw };
+    be.l2NormBackward(lb.dImageRaw, lb.dImage, lb.imageRaw, n, E);
+    be.l2NormBackward(lb.dTextRaw, lb.dText, lb.textRaw, n, E);
+    return { contrastive, triplet };
   }
 
-  private encodeChunks(n: number, chunk: number, run: (out: Float32Array, i0: number, m: number) => void): Float32Array {
-    const E = this.config.embed_dim;
-    const out = new Float32Array(n * E);
-    for (let i0 = 0; i0 < n; i0 += chunk) {
-      const m = Math.min(chunk, n - i0);
-      run(out.subarray(i0 * E, (i0 + m) * E), i0, m);
+  // The logit scale is a host number to the loss op: a one-float read from the device.
+  private logitScale(): number {
+    return this.backend.toHost(this.params.value('logit_scale'))[0];
+  }
+
+  private lossBuffersFor(n: number): LossBuffers {
+    if (this.lossBuffers?.tensors.n !== n) {
+      if (this.lossBuffers) this.backend.free(this.lossBuffers.buffer);
+      this.lossBuffers = carveArena(this.backend, (carve) => new LossBuffers(carve, n, this.config.embed_dim));
     }
-    return out;
+    return this.lossBuffers.tensors;
   }
 
-  private normalised(raw: Float32Array, n: number): Float32Array {
-    const out = new Float32Array(raw.length);
-    l2NormForward(out, raw, n, this.config.embed_dim);
-    return out;
+  /** Rows [i0, i0+m) of a tensor whose first axis is the sample. */
+  private rows(t: Tensor, i0: number, m: number): Tensor {
+    const per = t.size / t.shape[0];
+    return this.backend.view(t, i0 * per, [m, ...t.shape.slice(1)]);
+  }
+
+  /** (n,E) L2-normalised embeddings on the host, from `run` over chunks of at most ENCODE_CHUNK samples. */
+  private encodeChunks(n: number, run: (out: Tensor, i0: number, m: number) => void): Float32Array {
+    const be = this.backend;
+    const E = this.config.embed_dim;
+    const raw = be.alloc([n, E]);
+    for (let i0 = 0; i0 < n; i0 += ENCODE_CHUNK) {
+      const m = Math.min(ENCODE_CHUNK, n - i0);
+      run(this.rows(raw, i0, m), i0, m);
+    }
+    const out = be.alloc([n, E]);
+    be.l2NormForward(out, raw, n, E);
+    be.free(raw);
+    return be.takeHost(out) as Float32Array;
   }
 
   // Activation buffers are reused across calls of the same size; at most two sizes per tower and
   // mode are kept (a micro-batch and a remainder), so memory follows the micro-batch.
   private visionActivations(n: number, training: boolean): VisionActivations {
-    return this.cached(`vision:${training}`, n, () => new VisionActivations(this.vision, n, training)) as VisionActivations;
+    return this.cached(`vision:${training}`, n, () => VisionActivations.create(this.backend, this.vision, n, training)) as VisionActivations;
   }
 
   private textActivations(n: number, training: boolean): TextActivations {
-    return this.cached(`text:${training}`, n, () => new TextActivations(this.text, n, training)) as TextActivations;
+    return this.cached(`text:${training}`, n, () => TextActivations.create(this.backend, this.text, n, training)) as TextActivations;
   }
 
-  private cached(kind: string, n: number, make: () => VisionActivations | TextActivations) {
+  private cached(kind: string, n: number, make: () => Arena<VisionActivations | TextActivations>) {
     const key = `${kind}:${n}`;
     let a = this.activationCache.get(key);
     if (!a) {
       const same = [...this.activationCache.keys()].filter((k) => k.startsWith(`${kind}:`));
-      if (same.length >= 2) this.activationCache.delete(same[0]);
+      if (same.length >= 2) {
+        this.backend.free((this.activationCache.get(same[0]) as Arena<unknown>).buffer);
+        this.activationCache.delete(same[0]);
+      }
       a = make();
       this.activationCache.set(key, a);
     }
-    return a;
+    return a.tensors;
+  }
+
+  private dropActivations(): void {
+    for (const a of this.activationCache.values()) this.backend.free(a.buffer);
+    this.activationCache.clear();
   }
 
   private checkUsable(): void {

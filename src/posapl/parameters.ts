@@ -1,53 +1,66 @@
 /**
- * The model's tensors: one Float32Array per parameter, a gradient buffer only for trainable
- * ones (frozen weights never get gradient memory), looked up by any of their names.
+ * The model's store: one backend tensor per parameter, a gradient tensor only for trainable ones
+ * (frozen weights never get gradient memory), looked up by any of their open_clip / POSAPL names.
+ * Layers get their Parameter (src/nn/parameter.ts) from here; only this layer knows the names.
  */
+import { carveArena } from '../backend/arena';
+import { Backend, HostArray } from '../backend/backend';
+import { Tensor, numel } from '../backend/tensor';
 import { posaplError } from '../errors';
+import { Parameter } from '../nn/parameter';
 import { SeededRandom } from '../seededRandom';
 import { Init, ParameterSpec } from './parameterSpecs';
 
-/** One parameter: its data and, when trainable, its gradient. */
-export interface Parameter {
-  readonly spec: ParameterSpec;
-  data: Float32Array;
-  /** Present only for trainable parameters. */
-  readonly grad: Float32Array | null;
-}
+export { numel };
 
-/** Product of a shape; a scalar (shape []) has one element. */
-export function numel(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
+/** One parameter of the model: a layer's Parameter with its spec. */
+export class ModelParameter implements Parameter {
+  constructor(
+    private readonly backend: Backend,
+    readonly spec: ParameterSpec,
+    readonly value: Tensor,
+    readonly grad: Tensor | null,
+  ) {}
+
+  /** The value as a live host array (CPU backend); throws where the device memory is not the host's. */
+  get data(): Float32Array {
+    const view = this.backend.hostView(this.value);
+    if (!view) throw posaplError('POSAPL_DEVICE', `posapl: ${this.spec.name} lives on ${this.value.device}; read it with model.stateDict()`);
+    return view as Float32Array;
+  }
 }
 
 export class Parameters {
-  private readonly byName = new Map<string, Parameter>();
+  private readonly byName = new Map<string, ModelParameter>();
   /** Every parameter once, in spec order. */
-  readonly list: Parameter[] = [];
+  readonly list: ModelParameter[] = [];
 
-  constructor(specs: ParameterSpec[]) {
-    for (const spec of specs) {
-      const n = numel(spec.shape);
-      const p: Parameter = { spec, data: new Float32Array(n), grad: spec.trainable ? new Float32Array(n) : null };
+  constructor(private readonly backend: Backend, specs: ParameterSpec[]) {
+    // Every value and gradient in one allocation: given back whole when the model is disposed.
+    const { tensors } = carveArena(backend, (carve) =>
+      specs.map((spec) => ({ value: carve.f32(...spec.shape), grad: spec.trainable ? carve.f32(...spec.shape) : null })));
+    specs.forEach((spec, i) => {
+      const p = new ModelParameter(backend, spec, tensors[i].value, tensors[i].grad);
       this.list.push(p);
       this.byName.set(spec.name, p);
       for (const alias of spec.aliases) this.byName.set(alias, p);
-    }
+    });
   }
 
   /** The parameter called `name` (any of its names); throws naming it when absent. */
-  get(name: string): Parameter {
+  get(name: string): ModelParameter {
     const p = this.byName.get(name);
     if (!p) throw posaplError('POSAPL_INTERNAL', `posapl: the model has no parameter ${name}`);
     return p;
   }
 
-  /** Data of `name`. */
-  data(name: string): Float32Array {
-    return this.get(name).data;
+  /** Value of `name`. */
+  value(name: string): Tensor {
+    return this.get(name).value;
   }
 
   /** Gradient of a trainable `name`. */
-  grad(name: string): Float32Array {
+  grad(name: string): Tensor {
     const g = this.get(name).grad;
     if (!g) throw posaplError('POSAPL_INTERNAL', `posapl: ${name} is frozen and has no gradient`);
     return g;
@@ -58,14 +71,24 @@ export class Parameters {
   }
 
   /** The trainable parameters in spec order. */
-  trainable(): Parameter[] {
+  trainable(): ModelParameter[] {
     return this.list.filter((p) => p.spec.trainable);
+  }
+
+  /** Copies a host array of the parameter's size into it (loading weights). */
+  write(p: ModelParameter, data: HostArray): void {
+    this.backend.write(p.value, data);
   }
 
   /** Fills every tensor as its spec says, from a seeded generator (open_clip's init). */
   initialise(seed: number): void {
     const random = new SeededRandom(seed);
-    for (const p of this.list) fill(p.data, p.spec.init, random);
+    for (const p of this.list) {
+      const view = this.backend.hostView(p.value);
+      const host = (view as Float32Array | null) ?? new Float32Array(p.value.size);
+      fill(host, p.spec.init, random);
+      if (!view) this.backend.write(p.value, host);
+    }
   }
 }
 
