@@ -4,7 +4,7 @@
 // transform (resize, normalise). Measured on the calling thread (one core: images per CPU
 // second, since sharp may use helper threads) and through ImagePipeline on every core (wall
 // clock, and per CPU second of the whole process, which stays meaningful on a busy machine).
-// Run after `npm run build`:
+// Run after `npm run compile`:
 //
 //   node bench/images.js [--images N] [--json]
 'use strict';
