@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { posaplError } from '../errors';
+import { takeLock } from '../io/lockFile';
 import { usageError } from './args';
 
 /** The lock file inside a run folder. */
@@ -13,16 +13,6 @@ export const LOCK_FILE = '.posapl-train.lock';
 
 /** What a run writes in its folder; --overwrite removes these (and only these) first. */
 export const RUN_FILES = ['log.jsonl', 'last.safetensors', 'best.safetensors', 'report.html', 'run.json'];
-
-/** Whether a process with this pid is alive (EPERM: alive, owned by someone else). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Takes the folder's lock (creating the folder), or throws POSAPL_LOCKED naming the pid of the
@@ -32,30 +22,9 @@ function alive(pid: number): boolean {
 export function lockRunFolder(dir: string, flag = '--out'): () => void {
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw usageError(`${flag} ${dir} is a file, not a folder`);
   fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, LOCK_FILE);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
-      const holder = Number.parseInt(fs.readFileSync(file, 'utf8'), 10);
-      if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
-        throw posaplError('POSAPL_LOCKED', `${flag} ${dir} is in use by another posapl-train (pid ${holder}); wait for it to finish or choose another ${flag}`);
-      }
-      fs.rmSync(file, { force: true }); // left by a run that no longer exists
-    }
-  }
-  const release = () => {
-    process.off('exit', release);
-    try {
-      if (fs.readFileSync(file, 'utf8').trim() === String(process.pid)) fs.rmSync(file, { force: true });
-    } catch {
-      // already gone
-    }
-  };
-  process.on('exit', release);
-  return release;
+  const lock = takeLock(path.join(dir, LOCK_FILE), (holder) =>
+    `${flag} ${dir} is in use by another posapl-train (pid ${holder.pid ?? '?'}); wait for it to finish or choose another ${flag}`);
+  return lock.release;
 }
 
 /**

@@ -13,7 +13,7 @@ import { fileDigest } from './fileDigest';
 import { HnswOptions, HnswSearch } from './hnswSearch';
 import { listImageFolder } from './imageFiles';
 import { IndexContents, IndexedFile, isIndex, MANIFEST, readIndex, removeStaleFiles, StorageDtype, writeIndex } from './indexStore';
-import { IndexLock } from './indexLock';
+import { lockIndex } from './indexLock';
 import { checkSameModel, loadRecordedModel, ModelRecord, RetrievalModel } from './modelRecord';
 import { encodeImageQuery, encodeTextQuery } from './queryEncoding';
 import { Scored } from './topK';
@@ -119,7 +119,7 @@ export class RetrievalIndex {
     if (others.length) throw posaplError('POSAPL_EXISTS', `${dir}: not empty (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', ...' : ''}); an index needs a folder of its own`);
     const dim = model.record.config.embed_dim;
     const contents: IndexContents = { generation: 1, model: model.record, dtype, dim, files: [], embeddings: new Float32Array(0) };
-    const lock = IndexLock.acquire(dir);
+    const lock = lockIndex(dir);
     try {
       if (isIndex(dir)) throw posaplError('POSAPL_EXISTS', `${dir}: already holds an index (created meanwhile by another process)`);
       await writeIndex(dir, contents);
@@ -184,7 +184,7 @@ export class RetrievalIndex {
     const candidates = folder ? listImageFolder(folder) : typeof target === 'string' ? [target] : [...target];
     const batchSize = options.batchSize ?? 32;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw posaplError('POSAPL_TYPE', `Expected a positive integer for batchSize but received ${batchSize}`);
-    const lock = IndexLock.acquire(this.dir);
+    const lock = lockIndex(this.dir);
     try {
       await this.reloadIfChanged();
       const { model } = await this.retrievalModel();
@@ -237,7 +237,7 @@ export class RetrievalIndex {
   /** Drops the given paths (as given, or any path to the same file); resolves with how many were indexed. */
   async remove(paths: readonly string[]): Promise<number> {
     if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string')) throw posaplError('POSAPL_TYPE', 'Expected an array of paths for paths');
-    const lock = IndexLock.acquire(this.dir);
+    const lock = lockIndex(this.dir);
     try {
       await this.reloadIfChanged();
       const byGiven = new Map(this.files.map((f) => [f.path, f.abs]));

@@ -12,7 +12,7 @@ describe('lockRunFolder', () => {
   it('holds the folder with this pid until released, and refuses a second holder by pid', () => {
     const out = path.join(dir, 'run');
     const release = lockRunFolder(out);
-    expect(fs.readFileSync(path.join(out, LOCK_FILE), 'utf8')).toBe(`${process.pid}\n`);
+    expect(JSON.parse(fs.readFileSync(path.join(out, LOCK_FILE), 'utf8')).pid).toBe(process.pid);
     expect(() => lockRunFolder(out)).toThrow(expect.objectContaining({ code: 'POSAPL_LOCKED', message: expect.stringContaining(`(pid ${process.pid})`) }));
     release();
     expect(fs.existsSync(path.join(out, LOCK_FILE))).toBe(false);
@@ -21,9 +21,9 @@ describe('lockRunFolder', () => {
 
   it('takes over a lock left by a process that no longer runs', () => {
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
-    fs.writeFileSync(path.join(dir, LOCK_FILE), `${dead}\n`);
+    fs.writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid: Number(dead), host: os.hostname(), since: 'then' }));
     const release = lockRunFolder(dir);
-    expect(fs.readFileSync(path.join(dir, LOCK_FILE), 'utf8')).toBe(`${process.pid}\n`);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, LOCK_FILE), 'utf8')).pid).toBe(process.pid);
     release();
   });
 });
