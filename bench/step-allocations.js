@@ -19,24 +19,11 @@ for (const name of ['Float32Array', 'Int32Array', 'Uint16Array']) {
     },
   });
 }
-const { loadModel } = require(path.resolve(__dirname, '..', 'lib'));
+const { syntheticTrainingStep } = require('./synthetic-step');
 
 async function main() {
   const [config = 'rsitmd', batch = '32', microBatch = '', precision = 'fp32'] = process.argv.slice(2);
-  const n = Number(batch);
-  const model = await loadModel({ config, seed: 0, random: true, precision });
-  const L = model.config.text_cfg.context_length;
-  const S = model.config.vision_cfg.image_size;
-  const pixels = new Float32Array(n * 3 * S * S).map((_, i) => Math.sin(i));
-  const ids = new Int32Array(n * L).map((_, i) => 1 + (i * 7919) % 49000);
-  for (let i = 0; i < n; i++) ids[i * L + 20] = 49407;
-  const imageIds = Int32Array.from({ length: n }, (_, i) => i >> 1);
-  const b = { pixels, ids, posIds: ids, imageIds, n, microBatch: microBatch ? Number(microBatch) : undefined };
-  const step = () => {
-    model.zeroGradients();
-    model.lossAndGradients(b);
-    model.step(1e-3);
-  };
+  const { model, step } = await syntheticTrainingStep({ config, batch, microBatch, precision });
   step();
   step();
   counted.arrays = 0;
@@ -47,7 +34,7 @@ async function main() {
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9 / 3;
   const ru1 = process.resourceUsage();
   console.log(JSON.stringify({
-    config, batch: n, micro_batch: microBatch ? Number(microBatch) : n, precision: model.precision,
+    config, batch: Number(batch), micro_batch: Number(microBatch || batch), precision: model.precision,
     arrays_per_step: counted.arrays / 3, mb_per_step: counted.bytes / 3 / 1e6,
     minor_faults_per_step: (ru1.minorPageFault - ru0.minorPageFault) / 3,
     seconds_per_step: seconds, peak_rss_mb: ru1.maxRSS / 1024,
