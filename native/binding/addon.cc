@@ -33,7 +33,7 @@ static Napi::Value call_guarded(const Napi::CallbackInfo& info) {
 
 // addon.info(): what this binary is and how it will run.
 static Napi::Value Info(const Napi::CallbackInfo& info) {
-  Args args(info, "info", 0);
+  Args::none(info, "info");
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("isa", isa_name(cpu_isa()));
   o.Set("threads", num_threads());

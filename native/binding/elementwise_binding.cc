@@ -7,11 +7,11 @@ namespace posapl::binding {
 
 // (y, x, alpha, n): y += alpha * x
 static Napi::Value Axpy(const Napi::CallbackInfo& info) {
-  Args args(info, "axpy", 4);
-  const int64_t n = args.dim(3, "n");
-  const float alpha = static_cast<float>(args.number(2, "alpha"));
-  float* y = args.f32_out(0, "y", n);
-  const float* x = args.f32_in(1, "x", n);
+  Args args(info, "axpy");
+  const int64_t n = args.dim("n");
+  const float alpha = static_cast<float>(args.number("alpha"));
+  float* y = args.f32_out("y", n);
+  const float* x = args.f32_in("x", n);
   args.finish();
   axpy(y, x, alpha, n);
   return info.Env().Undefined();
@@ -20,11 +20,11 @@ POSAPL_EXPORT("axpy", Axpy);
 
 // (out, a, b, n): out = a + b
 static Napi::Value Add(const Napi::CallbackInfo& info) {
-  Args args(info, "add", 4);
-  const int64_t n = args.dim(3, "n");
-  float* out = args.f32_out(0, "out", n);
-  const float* a = args.f32_in(1, "a", n);
-  const float* b = args.f32_in(2, "b", n);
+  Args args(info, "add");
+  const int64_t n = args.dim("n");
+  float* out = args.f32_out("out", n);
+  const float* a = args.f32_in("a", n);
+  const float* b = args.f32_in("b", n);
   args.finish();
   add(out, a, b, n);
   return info.Env().Undefined();

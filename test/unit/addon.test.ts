@@ -21,7 +21,7 @@ describe('native addon', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ isa: 'scalar', threads: 3 });
   });
 
-  it('rejects a call with the wrong number of arguments with a coded error', () => {
+  it('rejects arguments to a function that takes none with a coded error', () => {
     const raw = require('../../build/Release/posapl.node') as Record<string, (...a: unknown[]) => unknown>;
     let caught: unknown;
     try {

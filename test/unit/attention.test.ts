@@ -126,8 +126,8 @@ describe('attentionForward / attentionBackward', () => {
       const dout = Float32Array.from({ length: s.b * s.l * s.h * s.d }, (_, i) => Math.cos(i * 0.11));
       const out = new Float32Array(dout.length), probs = new Float32Array(s.b * s.h * s.l * s.l);
       const dqkv = new Float32Array(qkv.length);
-      a.attentionForward(out, probs, qkv, s.b, s.l, s.h, s.d, s.causal);
-      a.attentionBackward(dqkv, dout, qkv, probs, s.b, s.l, s.h, s.d, s.causal);
+      a.attentionForward({ out, probs, qkv, ...s });
+      a.attentionBackward({ dqkv, dout, qkv, probs, ...s });
       process.stdout.write(JSON.stringify({ isa: a.info().isa, out: Array.from(out), dqkv: Array.from(dqkv) }));`;
     const results = ['avx512', 'avx2', 'scalar'].map((isa) => {
       const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, POSAPL_ISA: isa }, encoding: 'utf8' });
