@@ -1,6 +1,7 @@
 #include "args.h"
 
 #include <cmath>
+#include <unordered_map>
 
 namespace posapl::binding {
 
@@ -26,19 +27,44 @@ void Args::none(const Napi::CallbackInfo& info, const char* op) {
                                                 std::to_string(info.Length()));
 }
 
-Napi::Value Args::get(const char* name, bool required, const std::string& want) {
-  Napi::Value v = object_.Get(name);
+// Argument names are string literals: each becomes one JS string per environment, held in an
+// array for the addon's life (Node-API refers to objects, not strings), so a call looks its names
+// up without creating strings.
+struct NameKeys {
+  Napi::Reference<Napi::Array> strings;
+  std::unordered_map<const char*, uint32_t> slot;
+};
+
+static Napi::Value name_key(Napi::Env env, const char* name) {
+  NameKeys* cache = env.GetInstanceData<NameKeys>();
+  if (cache == nullptr) {
+    cache = new NameKeys();
+    cache->strings = Napi::Persistent(Napi::Array::New(env));
+    env.SetInstanceData(cache);
+  }
+  Napi::Array strings = cache->strings.Value();
+  auto it = cache->slot.find(name);
+  if (it == cache->slot.end()) {
+    const uint32_t k = static_cast<uint32_t>(cache->slot.size());
+    strings.Set(k, Napi::String::New(env, name));
+    it = cache->slot.emplace(name, k).first;
+  }
+  return strings.Get(it->second);
+}
+
+Napi::Value Args::get(const char* name, bool required, const std::string& want, const char* suffix) {
+  Napi::Value v = object_.Get(name_key(info_.Env(), name));
   known_.push_back(name);
   if (!v.IsUndefined()) {
     ++present_;
   } else if (required) {
-    fail("POSAPL_ARGS", "Missing argument " + std::string(name) + ": " + want);
+    fail("POSAPL_ARGS", "Missing argument " + std::string(name) + ": " + want + suffix);
   }
   return v;
 }
 
 void Args::absent(const char* name, const char* why) {
-  Napi::Value v = get(name, false, "");
+  Napi::Value v = get(name, false, "", "");
   if (!v.IsNull() && !v.IsUndefined())
     fail("POSAPL_TYPE", std::string("Expected null for ") + name + " (" + why + ")");
 }
@@ -108,7 +134,7 @@ void* Args::typed(const char* name, napi_typedarray_type type, const char* type_
                   int64_t length, bool nullable, bool output) {
   const std::string want = std::string("Expected ") + (nullable ? "null or " : "") + type_name +
                            " of length " + std::to_string(length) + " for " + name + " but received ";
-  Napi::Value v = get(name, !nullable, want + "nothing");
+  Napi::Value v = get(name, !nullable, want, "nothing");
   if (nullable && (v.IsNull() || v.IsUndefined())) return nullptr;
   if (!v.IsTypedArray()) fail("POSAPL_TYPE", want + describe(v));
   Napi::TypedArray t = v.As<Napi::TypedArray>();
@@ -155,7 +181,7 @@ uint16_t* Args::u16_out(const char* name, int64_t length) {
 int64_t Args::integer(const char* name, int64_t lo, int64_t hi) {
   const std::string want = std::string("Expected integer in [") + std::to_string(lo) + ", " +
                            std::to_string(hi) + "] for " + name + " but received ";
-  Napi::Value v = get(name, true, want + "nothing");
+  Napi::Value v = get(name, true, want, "nothing");
   if (!v.IsNumber()) fail("POSAPL_TYPE", want + describe(v));
   double d = v.As<Napi::Number>().DoubleValue();
   if (!std::isfinite(d) || d != std::floor(d) || d < static_cast<double>(lo) || d > static_cast<double>(hi))
@@ -166,20 +192,20 @@ int64_t Args::integer(const char* name, int64_t lo, int64_t hi) {
 int64_t Args::dim(const char* name) { return integer(name, 1, 2147483647LL); }
 
 bool Args::flag(const char* name) {
-  Napi::Value v = get(name, true, "Expected boolean");
+  Napi::Value v = get(name, true, "", "Expected boolean");
   if (!v.IsBoolean()) fail("POSAPL_TYPE", std::string("Expected boolean for ") + name + " but received " + describe(v));
   return v.As<Napi::Boolean>().Value();
 }
 
 double Args::number(const char* name) {
-  Napi::Value v = get(name, true, "Expected finite number");
+  Napi::Value v = get(name, true, "", "Expected finite number");
   if (!v.IsNumber() || !std::isfinite(v.As<Napi::Number>().DoubleValue()))
     fail("POSAPL_TYPE", std::string("Expected finite number for ") + name + " but received " + describe(v));
   return v.As<Napi::Number>().DoubleValue();
 }
 
 std::vector<float*> Args::f32_list_out(const char* name, std::vector<int64_t>* lengths) {
-  Napi::Value v = get(name, true, "Expected Array of Float32Array");
+  Napi::Value v = get(name, true, "", "Expected Array of Float32Array");
   if (!v.IsArray()) fail("POSAPL_TYPE", std::string("Expected Array of Float32Array for ") + name + " but received " + describe(v));
   Napi::Array arr = v.As<Napi::Array>();
   const uint32_t n = arr.Length();

@@ -72,7 +72,7 @@ class Args {
     bool output;
   };
   // The named property, remembered as known; a required one that is missing is POSAPL_ARGS.
-  Napi::Value get(const char* name, bool required, const std::string& want);
+  Napi::Value get(const char* name, bool required, const std::string& want, const char* suffix);
   void reject_unknown_names() const;
   void* typed(const char* name, napi_typedarray_type type, const char* type_name,
               int64_t length, bool nullable, bool output);
