@@ -197,6 +197,12 @@ bool Args::flag(const char* name) {
   return v.As<Napi::Boolean>().Value();
 }
 
+Napi::Value Args::string(const char* name) {
+  Napi::Value v = get(name, true, "", "Expected string");
+  if (!v.IsString()) fail("POSAPL_TYPE", std::string("Expected string for ") + name + " but received " + describe(v));
+  return v;
+}
+
 double Args::number(const char* name) {
   Napi::Value v = get(name, true, "", "Expected finite number");
   if (!v.IsNumber() || !std::isfinite(v.As<Napi::Number>().DoubleValue()))

@@ -49,6 +49,8 @@ class Args {
   bool flag(const char* name);
   // Requires `name` to be absent, null or undefined; `why` ends the message.
   void absent(const char* name, const char* why);
+  // A string (returned as the JS value).
+  Napi::Value string(const char* name);
   // A finite number.
   double number(const char* name);
   // An array of Float32Array, each as long as the matching entry of `lengths` (or, when

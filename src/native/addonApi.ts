@@ -11,10 +11,15 @@
 type F32 = Float32Array;
 type F32OrNull = Float32Array | null | undefined;
 
+/** A CPU SIMD path. */
+export type IsaName = 'avx512' | 'avx2' | 'scalar';
+
 /** What addon.info() reports about the loaded binary. */
 export interface AddonInfo {
   /** SIMD path in use: avx512, avx2 or scalar (POSAPL_ISA can lower it). */
-  isa: 'avx512' | 'avx2' | 'scalar';
+  isa: IsaName;
+  /** The best SIMD path this CPU supports (what {@link NativeAddon.setIsa} can go up to). */
+  supportedIsa: IsaName;
   /** Threads a kernel uses (POSAPL_THREADS overrides the core count). */
   threads: number;
   /** Whether the bf16 kernel (AMX-BF16) can run: precision 'bf16' falls back to fp32 otherwise (POSAPL_BF16=none forces that). */
@@ -77,6 +82,8 @@ export interface NativeMlpAdapterBackwardArgs {
 /** The native addon's functions, one named-argument object each. */
 export interface NativeAddon {
   info(): AddonInfo;
+  /** Switches the SIMD path in process, capped at the CPU's; returns the path now in use. */
+  setIsa(a: { isa: IsaName }): IsaName;
   gemm(a: NativeGemmArgs): void;
   gemmReference(a: NativeGemmArgs): void;
   biasGrad(a: { db: F32; dy: F32; m: number; n: number; accumulate: boolean }): void;
