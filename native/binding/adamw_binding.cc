@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "args.h"
+#include "posapl/backend.h"
 #include "posapl/adamw.h"
 #include "registry.h"
 
@@ -43,7 +44,7 @@ static Napi::Value AdamW(const Napi::CallbackInfo& info) {
   check(options.weight_decay >= 0.0, "number >= 0", "weightDecay", options.weight_decay);
   args.finish();
   std::vector<const float*> grads_in(grads.begin(), grads.end());
-  adamw_update(params.data(), exp_avg.data(), exp_avg_sq.data(), grads_in.data(), sizes.data(),
+  active_backend().adamw_update(params.data(), exp_avg.data(), exp_avg_sq.data(), grads_in.data(), sizes.data(),
                static_cast<int64_t>(params.size()), options);
   return info.Env().Undefined();
 }

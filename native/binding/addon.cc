@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "args.h"
+#include "posapl/backend.h"
 #include "posapl/cpu_features.h"
 #include "posapl/gemm_bf16.h"
 #include "posapl/threadpool.h"
@@ -36,6 +37,7 @@ static Napi::Value call_guarded(const Napi::CallbackInfo& info) {
 static Napi::Value Info(const Napi::CallbackInfo& info) {
   Args::none(info, "info");
   Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("backend", active_backend().name);
   o.Set("isa", isa_name(cpu_isa()));
   o.Set("supportedIsa", isa_name(cpu_isa_supported()));
   o.Set("threads", num_threads());

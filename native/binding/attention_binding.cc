@@ -1,5 +1,6 @@
 // attentionForward, attentionBackward.
 #include "args.h"
+#include "posapl/backend.h"
 #include "posapl/attention.h"
 #include "registry.h"
 
@@ -14,7 +15,7 @@ static Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   float* probs = args.f32_out_or_null("probs", args.size({B, H, L, L}, "probs"));
   const float* qkv = args.f32_in("qkv", args.size({B, L, 3, H, D}, "qkv"));
   args.finish();
-  attention_forward(out, probs, qkv, B, L, H, D, causal);
+  active_backend().attention_forward(out, probs, qkv, B, L, H, D, causal);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("attentionForward", AttentionForward);
@@ -29,7 +30,7 @@ static Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   const float* qkv = args.f32_in("qkv", args.size({B, L, 3, H, D}, "qkv"));
   const float* probs = args.f32_in("probs", args.size({B, H, L, L}, "probs"));
   args.finish();
-  attention_backward(dqkv, dout, qkv, probs, B, L, H, D, causal);
+  active_backend().attention_backward(dqkv, dout, qkv, probs, B, L, H, D, causal);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("attentionBackward", AttentionBackward);

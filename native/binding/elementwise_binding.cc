@@ -1,5 +1,6 @@
 // axpy and add: element-wise sums between ops.
 #include "args.h"
+#include "posapl/backend.h"
 #include "posapl/elementwise.h"
 #include "registry.h"
 
@@ -13,7 +14,7 @@ static Napi::Value Axpy(const Napi::CallbackInfo& info) {
   float* y = args.f32_out("y", n);
   const float* x = args.f32_in("x", n);
   args.finish();
-  axpy(y, x, alpha, n);
+  active_backend().axpy(y, x, alpha, n);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("axpy", Axpy);
@@ -26,7 +27,7 @@ static Napi::Value Add(const Napi::CallbackInfo& info) {
   const float* a = args.f32_in("a", n);
   const float* b = args.f32_in("b", n);
   args.finish();
-  add(out, a, b, n);
+  active_backend().add(out, a, b, n);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("add", Add);

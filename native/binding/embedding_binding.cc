@@ -1,5 +1,6 @@
 // embeddingForward.
 #include "args.h"
+#include "posapl/backend.h"
 #include "posapl/embedding.h"
 #include "registry.h"
 
@@ -21,7 +22,7 @@ static Napi::Value EmbeddingForward(const Napi::CallbackInfo& info) {
     args.fail("POSAPL_SHAPE", "Expected ids in [0, " + std::to_string(vocab) + ") but received ids[" +
                                   std::to_string(bad) + "] = " + std::to_string(ids[bad]) + " (row " +
                                   std::to_string(bad / L) + ", position " + std::to_string(bad % L) + ")");
-  embedding_forward(out, ids, table, positional, N, L, C);
+  active_backend().embedding_forward(out, ids, table, positional, N, L, C);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("embeddingForward", EmbeddingForward);

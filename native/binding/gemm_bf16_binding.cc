@@ -1,5 +1,6 @@
 // bf16Pack, gemmBf16, gemmBf16Reference.
 #include "args.h"
+#include "posapl/backend.h"
 #include "posapl/gemm_bf16.h"
 #include "registry.h"
 
@@ -14,7 +15,7 @@ static Napi::Value Bf16Pack(const Napi::CallbackInfo& info) {
   uint16_t* packed = args.u16_out("packed", bf16_packed_size(K, N));
   const float* b = args.f32_in("b", args.size({K, N}, "b"));
   args.finish();
-  bf16_pack(packed, b, K, N, trans);
+  active_backend().bf16_pack(packed, b, K, N, trans);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("bf16Pack", Bf16Pack);
@@ -44,16 +45,16 @@ static Napi::Value gemm_bf16_with(const Napi::CallbackInfo& info, const char* op
 }
 
 static Napi::Value GemmBf16(const Napi::CallbackInfo& info) {
-  if (!bf16_available()) {
+  if (!active_backend().supports_op(Op::GemmBf16)) {
     throw_error(info.Env(), "POSAPL_NO_BF16",
                 "gemmBf16: this CPU (or OS) has no AMX-BF16 support; use precision 'fp32' (the fp32 gemm)");
   }
-  return gemm_bf16_with(info, "gemmBf16", gemm_bf16);
+  return gemm_bf16_with(info, "gemmBf16", active_backend().gemm_bf16);
 }
 POSAPL_EXPORT("gemmBf16", GemmBf16);
 
 static Napi::Value GemmBf16Reference(const Napi::CallbackInfo& info) {
-  return gemm_bf16_with(info, "gemmBf16Reference", gemm_bf16_reference);
+  return gemm_bf16_with(info, "gemmBf16Reference", active_backend().gemm_bf16_reference);
 }
 POSAPL_EXPORT("gemmBf16Reference", GemmBf16Reference);
 

@@ -1,5 +1,6 @@
 // gemm, gemmReference, biasGrad, activationBackward.
 #include "args.h"
+#include "posapl/backend.h"
 #include "posapl/gemm.h"
 #include "registry.h"
 
@@ -27,11 +28,11 @@ static Napi::Value gemm_with(const Napi::CallbackInfo& info, const char* op, Gem
   return info.Env().Undefined();
 }
 
-static Napi::Value Gemm(const Napi::CallbackInfo& info) { return gemm_with(info, "gemm", gemm); }
+static Napi::Value Gemm(const Napi::CallbackInfo& info) { return gemm_with(info, "gemm", active_backend().gemm); }
 POSAPL_EXPORT("gemm", Gemm);
 
 static Napi::Value GemmReference(const Napi::CallbackInfo& info) {
-  return gemm_with(info, "gemmReference", gemm_reference);
+  return gemm_with(info, "gemmReference", active_backend().gemm_reference);
 }
 POSAPL_EXPORT("gemmReference", GemmReference);
 
@@ -43,7 +44,7 @@ static Napi::Value BiasGrad(const Napi::CallbackInfo& info) {
   float* db = args.f32_out("db", N);
   const float* dy = args.f32_in("dy", args.size({M, N}, "dy"));
   args.finish();
-  bias_grad(db, dy, M, N, accumulate);
+  active_backend().bias_grad(db, dy, M, N, accumulate);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("biasGrad", BiasGrad);
@@ -57,7 +58,7 @@ static Napi::Value ActivationBackward(const Napi::CallbackInfo& info) {
   const float* dy = args.f32_in("dy", n);
   const float* pre = args.f32_in("pre", n);
   args.finish();
-  activation_backward(act, dx, dy, pre, n);
+  active_backend().activation_backward(act, dx, dy, pre, n);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("activationBackward", ActivationBackward);

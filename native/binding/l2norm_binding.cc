@@ -1,5 +1,6 @@
 // l2NormForward, l2NormBackward.
 #include "args.h"
+#include "posapl/backend.h"
 #include "posapl/l2norm.h"
 #include "registry.h"
 
@@ -12,7 +13,7 @@ static Napi::Value L2NormForward(const Napi::CallbackInfo& info) {
   float* out = args.f32_out("out", args.size({N, C}, "out"));
   const float* x = args.f32_in("x", args.size({N, C}, "x"));
   args.finish();
-  l2norm_forward(out, x, N, C);
+  active_backend().l2norm_forward(out, x, N, C);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("l2NormForward", L2NormForward);
@@ -25,7 +26,7 @@ static Napi::Value L2NormBackward(const Napi::CallbackInfo& info) {
   const float* dout = args.f32_in("dout", args.size({N, C}, "dout"));
   const float* x = args.f32_in("x", args.size({N, C}, "x"));
   args.finish();
-  l2norm_backward(dx, dout, x, N, C);
+  active_backend().l2norm_backward(dx, dout, x, N, C);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("l2NormBackward", L2NormBackward);

@@ -1,5 +1,6 @@
 // layerNormForward, layerNormBackward.
 #include "args.h"
+#include "posapl/backend.h"
 #include "posapl/layernorm.h"
 #include "registry.h"
 
@@ -16,7 +17,7 @@ static Napi::Value LayerNormForward(const Napi::CallbackInfo& info) {
   const float* weight = args.f32_in("weight", C);
   const float* bias = args.f32_in("bias", C);
   args.finish();
-  layernorm_forward(out, mean, rstd, x, weight, bias, N, C);
+  active_backend().layernorm_forward(out, mean, rstd, x, weight, bias, N, C);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("layerNormForward", LayerNormForward);
@@ -34,7 +35,7 @@ static Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
   const float* mean = args.f32_in("mean", N);
   const float* rstd = args.f32_in("rstd", N);
   args.finish();
-  layernorm_backward(dx, dweight, dbias, dout, x, weight, mean, rstd, N, C);
+  active_backend().layernorm_backward(dx, dweight, dbias, dout, x, weight, mean, rstd, N, C);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("layerNormBackward", LayerNormBackward);

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "args.h"
+#include "posapl/backend.h"
 #include "posapl/losses.h"
 #include "registry.h"
 
@@ -30,7 +31,7 @@ static Napi::Value RetrievalLosses(const Napi::CallbackInfo& info) {
   const float* T = args.f32_in("text", NE);
   const int32_t* ids = args.i32_in("imageIds", N);
   args.finish();
-  const RetrievalLossValues values = retrieval_losses(dI, dT, I, T, ids, N, E, options);
+  const RetrievalLossValues values = active_backend().retrieval_losses(dI, dT, I, T, ids, N, E, options);
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("contrastive", Napi::Number::New(info.Env(), values.contrastive));
   out.Set("triplet", Napi::Number::New(info.Env(), values.triplet));

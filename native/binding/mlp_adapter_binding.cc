@@ -1,5 +1,6 @@
 // mlpAdapterForward, mlpAdapterBackward.
 #include "args.h"
+#include "posapl/backend.h"
 #include "posapl/mlp_adapter.h"
 #include "registry.h"
 
@@ -18,7 +19,7 @@ static Napi::Value MlpAdapterForward(const Napi::CallbackInfo& info) {
   const float* w2 = args.f32_in("w2", args.size({Cout, R}, "w2"));
   const float* b2 = args.f32_in("b2", Cout);
   args.finish();
-  mlp_adapter_forward(out, saved, x, w1, b1, w2, b2, rows, C, R, Cout);
+  active_backend().mlp_adapter_forward(out, saved, x, w1, b1, w2, b2, rows, C, R, Cout);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("mlpAdapterForward", MlpAdapterForward);
@@ -41,7 +42,7 @@ static Napi::Value MlpAdapterBackward(const Napi::CallbackInfo& info) {
   const float* w2 = args.f32_in("w2", args.size({Cout, R}, "w2"));
   const float* saved = args.f32_in("saved", mlp_adapter_saved_size(rows, R));
   args.finish();
-  mlp_adapter_backward(dx, dw1, db1, dw2, db2, scratch, dout, x, w1, w2, saved, rows, C, R, Cout);
+  active_backend().mlp_adapter_backward(dx, dw1, db1, dw2, db2, scratch, dout, x, w1, w2, saved, rows, C, R, Cout);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("mlpAdapterBackward", MlpAdapterBackward);

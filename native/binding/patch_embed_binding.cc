@@ -1,5 +1,6 @@
 // patchEmbed: the ViT stem (conv1 + class token + positional table).
 #include "args.h"
+#include "posapl/backend.h"
 #include "posapl/patch_embed.h"
 #include "registry.h"
 
@@ -20,7 +21,7 @@ static Napi::Value PatchEmbed(const Napi::CallbackInfo& info) {
   const float* cls = args.f32_in("classEmbedding", C);
   const float* pos = args.f32_in("positional", args.size({T, C}, "positional"));
   args.finish();
-  patch_embed_forward(out, pixels, weight, cls, pos, N, S, P, C);
+  active_backend().patch_embed_forward(out, pixels, weight, cls, pos, N, S, P, C);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("patchEmbed", PatchEmbed);

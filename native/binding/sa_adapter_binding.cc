@@ -2,6 +2,7 @@
 #include <string>
 
 #include "args.h"
+#include "posapl/backend.h"
 #include "posapl/sa_adapter.h"
 #include "registry.h"
 
@@ -46,7 +47,7 @@ static Napi::Value SaAdapterForward(const Napi::CallbackInfo& info) {
   const float* wu = args.f32_in("wu", args.size({C, R}, "wu"));
   const float* bu = args.f32_in("bu", C);
   args.finish();
-  sa_adapter_forward(out, saved, m, wd, bd, win, bin, wo, bo, wu, bu, d.N, d.L, C, R, d.H);
+  active_backend().sa_adapter_forward(out, saved, m, wd, bd, win, bin, wo, bo, wu, bu, d.N, d.L, C, R, d.H);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("saAdapterForward", SaAdapterForward);
@@ -74,7 +75,7 @@ static Napi::Value SaAdapterBackward(const Napi::CallbackInfo& info) {
   const float* wu = args.f32_in("wu", args.size({C, R}, "wu"));
   const float* saved = args.f32_in("saved", sa_adapter_saved_size(d.N, d.L, R, d.H));
   args.finish();
-  sa_adapter_backward(dm, dwd, dbd, dwin, dbin, dwo, dbo, dwu, dbu, scratch, dout, m, wd, win, wo, wu, saved, d.N,
+  active_backend().sa_adapter_backward(dm, dwd, dbd, dwin, dbin, dwo, dbo, dwu, dbu, scratch, dout, m, wd, win, wo, wu, saved, d.N,
                       d.L, C, R, d.H);
   return info.Env().Undefined();
 }

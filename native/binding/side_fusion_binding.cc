@@ -2,6 +2,7 @@
 #include <string>
 
 #include "args.h"
+#include "posapl/backend.h"
 #include "posapl/side_fusion.h"
 #include "registry.h"
 
@@ -52,7 +53,7 @@ static Napi::Value SideFusionForward(const Napi::CallbackInfo& info) {
   const float* w4 = args.f32_in("w4", CC);
   const float* b4 = args.f32_in("b4", d.C);
   args.finish();
-  side_fusion_forward(s4, saved, f1, f2, f3, f4, w1, b1, w2, b2, w3, b3, w4, b4, d.N, d.L, d.C, d.chained, d.mean);
+  active_backend().side_fusion_forward(s4, saved, f1, f2, f3, f4, w1, b1, w2, b2, w3, b3, w4, b4, d.N, d.L, d.C, d.chained, d.mean);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("sideFusionForward", SideFusionForward);
@@ -90,7 +91,7 @@ static Napi::Value SideFusionBackward(const Napi::CallbackInfo& info) {
   const float* w4 = args.f32_in("w4", CC);
   const float* saved = args.f32_in("saved", side_fusion_saved_size(d.N, d.L, d.C, d.chained, d.mean));
   args.finish();
-  side_fusion_backward(df1, df2, df3, df4, dw1, db1, dw2, db2, dw3, db3, dw4, db4, scratch, ds4, f1, f2, f3, w1, w2,
+  active_backend().side_fusion_backward(df1, df2, df3, df4, dw1, db1, dw2, db2, dw3, db3, dw4, db4, scratch, ds4, f1, f2, f3, w1, w2,
                        w3, w4, saved, d.N, d.L, d.C, d.chained, d.mean);
   return info.Env().Undefined();
 }

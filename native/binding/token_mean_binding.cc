@@ -1,5 +1,6 @@
 // tokenMeanForward, tokenMeanBackward, broadcastAddForward, broadcastAddBackward.
 #include "args.h"
+#include "posapl/backend.h"
 #include "posapl/token_mean.h"
 #include "registry.h"
 
@@ -12,7 +13,7 @@ static Napi::Value TokenMeanForward(const Napi::CallbackInfo& info) {
   float* out = args.f32_out("out", args.size({B, C}, "out"));
   const float* x = args.f32_in("x", args.size({B, L, C}, "x"));
   args.finish();
-  token_mean_forward(out, x, B, L, C);
+  active_backend().token_mean_forward(out, x, B, L, C);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("tokenMeanForward", TokenMeanForward);
@@ -24,7 +25,7 @@ static Napi::Value TokenMeanBackward(const Napi::CallbackInfo& info) {
   float* dx = args.f32_out("dx", args.size({B, L, C}, "dx"));
   const float* dout = args.f32_in("dout", args.size({B, C}, "dout"));
   args.finish();
-  token_mean_backward(dx, dout, B, L, C);
+  active_backend().token_mean_backward(dx, dout, B, L, C);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("tokenMeanBackward", TokenMeanBackward);
@@ -37,7 +38,7 @@ static Napi::Value BroadcastAddForward(const Napi::CallbackInfo& info) {
   const float* x = args.f32_in("x", args.size({B, L, C}, "x"));
   const float* s = args.f32_in("s", args.size({B, C}, "s"));
   args.finish();
-  broadcast_add_forward(out, x, s, B, L, C);
+  active_backend().broadcast_add_forward(out, x, s, B, L, C);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("broadcastAddForward", BroadcastAddForward);
@@ -49,7 +50,7 @@ static Napi::Value BroadcastAddBackward(const Napi::CallbackInfo& info) {
   float* ds = args.f32_out("ds", args.size({B, C}, "ds"));
   const float* dout = args.f32_in("dout", args.size({B, L, C}, "dout"));
   args.finish();
-  broadcast_add_backward(ds, dout, B, L, C);
+  active_backend().broadcast_add_backward(ds, dout, B, L, C);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("broadcastAddBackward", BroadcastAddBackward);

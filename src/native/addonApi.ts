@@ -18,6 +18,8 @@ export type IsaName = 'avx512' | 'avx2' | 'scalar';
 export interface AddonInfo {
   /** SIMD path in use: avx512, avx2 or scalar (POSAPL_ISA can lower it). */
   isa: IsaName;
+  /** Name of the native backend whose op table the calls go through ('cpu'). */
+  backend: string;
   /** The best SIMD path this CPU supports (what {@link NativeAddon.setIsa} can go up to). */
   supportedIsa: IsaName;
   /** Threads a kernel uses (POSAPL_THREADS overrides the core count). */

@@ -8,6 +8,7 @@ describe('native addon', () => {
     expect(['avx512', 'avx2', 'scalar']).toContain(info.isa);
     expect(Number.isInteger(info.threads) && info.threads >= 1).toBe(true);
     expect(typeof info.cuda).toBe('boolean');
+    expect(info.backend).toBe('cpu');
   });
 
   it('honours POSAPL_THREADS and POSAPL_ISA in a fresh process', () => {
