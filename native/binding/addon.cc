@@ -3,9 +3,11 @@
 #include <napi.h>
 
 #include <new>
+#include <string>
 #include <stdexcept>
 
 #include "args.h"
+#include "posapl/backend.h"
 #include "posapl/cpu_features.h"
 #include "posapl/gemm_bf16.h"
 #include "posapl/threadpool.h"
@@ -33,9 +35,11 @@ static Napi::Value call_guarded(const Napi::CallbackInfo& info) {
 
 // addon.info(): what this binary is and how it will run.
 static Napi::Value Info(const Napi::CallbackInfo& info) {
-  Args args(info, "info", 0);
+  Args::none(info, "info");
   Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("backend", active_backend().name);
   o.Set("isa", isa_name(cpu_isa()));
+  o.Set("supportedIsa", isa_name(cpu_isa_supported()));
   o.Set("threads", num_threads());
   o.Set("bf16", bf16_available());
 #ifdef POSAPL_WITH_CUDA
@@ -46,6 +50,22 @@ static Napi::Value Info(const Napi::CallbackInfo& info) {
   return o;
 }
 POSAPL_EXPORT("info", Info);
+
+// addon.setIsa({ isa }): switches the SIMD path in process ('avx512', 'avx2' or 'scalar', capped
+// at what the CPU supports); returns the path now in use. The op tests run every path this way.
+static Napi::Value SetIsa(const Napi::CallbackInfo& info) {
+  Args args(info, "setIsa");
+  Napi::Value v = args.string("isa");
+  args.finish();
+  const std::string want = v.As<Napi::String>().Utf8Value();
+  Isa isa;
+  if (want == "avx512") isa = Isa::Avx512;
+  else if (want == "avx2") isa = Isa::Avx2;
+  else if (want == "scalar") isa = Isa::Scalar;
+  else args.fail("POSAPL_TYPE", "Expected 'avx512', 'avx2' or 'scalar' for isa but received '" + want + "'");
+  return Napi::String::New(info.Env(), isa_name(set_cpu_isa(isa)));
+}
+POSAPL_EXPORT("setIsa", SetIsa);
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   for (const Export& e : exports_list())

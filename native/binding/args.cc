@@ -1,6 +1,7 @@
 #include "args.h"
 
 #include <cmath>
+#include <unordered_map>
 
 namespace posapl::binding {
 
@@ -10,10 +11,81 @@ void throw_error(Napi::Env env, const char* code, const std::string& message) {
   throw error;
 }
 
-Args::Args(const Napi::CallbackInfo& info, const char* op, size_t count) : info_(info), op_(op) {
-  if (info.Length() != count)
-    fail("POSAPL_ARGS", "Expected " + std::to_string(count) + " arguments but received " +
+Args::Args(const Napi::CallbackInfo& info, const char* op) : info_(info), op_(op) {
+  if (info.Length() != 1)
+    fail("POSAPL_ARGS", "Expected 1 argument (an object of named arguments) but received " +
                             std::to_string(info.Length()));
+  Napi::Value v = info[0];
+  if (!v.IsObject() || v.IsArray() || v.IsTypedArray() || v.IsFunction() || v.IsArrayBuffer())
+    fail("POSAPL_ARGS", "Expected an object of named arguments but received " + describe(v));
+  object_ = v.As<Napi::Object>();
+}
+
+void Args::none(const Napi::CallbackInfo& info, const char* op) {
+  if (info.Length() != 0)
+    throw_error(info.Env(), "POSAPL_ARGS", std::string("posapl.") + op + ": Expected 0 arguments but received " +
+                                                std::to_string(info.Length()));
+}
+
+// Argument names are string literals: each becomes one JS string per environment, held in an
+// array for the addon's life (Node-API refers to objects, not strings), so a call looks its names
+// up without creating strings.
+struct NameKeys {
+  Napi::Reference<Napi::Array> strings;
+  std::unordered_map<const char*, uint32_t> slot;
+};
+
+static Napi::Value name_key(Napi::Env env, const char* name) {
+  NameKeys* cache = env.GetInstanceData<NameKeys>();
+  if (cache == nullptr) {
+    cache = new NameKeys();
+    cache->strings = Napi::Persistent(Napi::Array::New(env));
+    env.SetInstanceData(cache);
+  }
+  Napi::Array strings = cache->strings.Value();
+  auto it = cache->slot.find(name);
+  if (it == cache->slot.end()) {
+    const uint32_t k = static_cast<uint32_t>(cache->slot.size());
+    strings.Set(k, Napi::String::New(env, name));
+    it = cache->slot.emplace(name, k).first;
+  }
+  return strings.Get(it->second);
+}
+
+Napi::Value Args::get(const char* name, bool required, const std::string& want, const char* suffix) {
+  Napi::Value v = object_.Get(name_key(info_.Env(), name));
+  known_.push_back(name);
+  if (!v.IsUndefined()) {
+    ++present_;
+  } else if (required) {
+    fail("POSAPL_ARGS", "Missing argument " + std::string(name) + ": " + want + suffix);
+  }
+  return v;
+}
+
+void Args::absent(const char* name, const char* why) {
+  Napi::Value v = get(name, false, "", "");
+  if (!v.IsNull() && !v.IsUndefined())
+    fail("POSAPL_TYPE", std::string("Expected null for ") + name + " (" + why + ")");
+}
+
+// Each present name read counts once, so more own enumerable keys than that means a name the op
+// does not know (a typo, or an argument of another op): name it rather than ignore it.
+void Args::reject_unknown_names() const {
+  Napi::Array keys = object_.GetPropertyNames();
+  if (keys.Length() <= present_) return;
+  for (uint32_t k = 0; k < keys.Length(); ++k) {
+    Napi::Value key = keys.Get(k);
+    if (!key.IsString()) continue;
+    const std::string s = key.As<Napi::String>().Utf8Value();
+    bool found = false;
+    for (const char* n : known_) found = found || s == n;
+    if (!found) {
+      std::string names;
+      for (const char* n : known_) names += (names.empty() ? "" : ", ") + std::string(n);
+      fail("POSAPL_ARGS", "Unknown argument " + s + " (expected only " + names + ")");
+    }
+  }
 }
 
 void Args::fail(const char* code, const std::string& message) const {
@@ -58,12 +130,12 @@ std::string Args::describe(const Napi::Value& v) const {
   return "a value of type object";
 }
 
-void* Args::typed(size_t i, const char* name, napi_typedarray_type type, const char* type_name,
+void* Args::typed(const char* name, napi_typedarray_type type, const char* type_name,
                   int64_t length, bool nullable, bool output) {
-  Napi::Value v = info_[i];
-  if (nullable && (v.IsNull() || v.IsUndefined())) return nullptr;
   const std::string want = std::string("Expected ") + (nullable ? "null or " : "") + type_name +
                            " of length " + std::to_string(length) + " for " + name + " but received ";
+  Napi::Value v = get(name, !nullable, want, "nothing");
+  if (nullable && (v.IsNull() || v.IsUndefined())) return nullptr;
   if (!v.IsTypedArray()) fail("POSAPL_TYPE", want + describe(v));
   Napi::TypedArray t = v.As<Napi::TypedArray>();
   if (t.TypedArrayType() != type) fail("POSAPL_TYPE", want + describe(v));
@@ -76,40 +148,40 @@ void* Args::typed(size_t i, const char* name, napi_typedarray_type type, const c
   return begin;
 }
 
-const float* Args::f32_in(size_t i, const char* name, int64_t length) {
-  return static_cast<const float*>(typed(i, name, napi_float32_array, "Float32Array", length, false, false));
+const float* Args::f32_in(const char* name, int64_t length) {
+  return static_cast<const float*>(typed(name, napi_float32_array, "Float32Array", length, false, false));
 }
-float* Args::f32_out(size_t i, const char* name, int64_t length) {
-  return static_cast<float*>(typed(i, name, napi_float32_array, "Float32Array", length, false, true));
+float* Args::f32_out(const char* name, int64_t length) {
+  return static_cast<float*>(typed(name, napi_float32_array, "Float32Array", length, false, true));
 }
-const float* Args::f32_in_or_null(size_t i, const char* name, int64_t length) {
-  return static_cast<const float*>(typed(i, name, napi_float32_array, "Float32Array", length, true, false));
+const float* Args::f32_in_or_null(const char* name, int64_t length) {
+  return static_cast<const float*>(typed(name, napi_float32_array, "Float32Array", length, true, false));
 }
-float* Args::f32_out_or_null(size_t i, const char* name, int64_t length) {
-  return static_cast<float*>(typed(i, name, napi_float32_array, "Float32Array", length, true, true));
+float* Args::f32_out_or_null(const char* name, int64_t length) {
+  return static_cast<float*>(typed(name, napi_float32_array, "Float32Array", length, true, true));
 }
-const int32_t* Args::i32_in(size_t i, const char* name, int64_t length) {
-  return static_cast<const int32_t*>(typed(i, name, napi_int32_array, "Int32Array", length, false, false));
-}
-
-const uint8_t* Args::u8_in(size_t i, const char* name, int64_t length) {
-  return static_cast<const uint8_t*>(typed(i, name, napi_uint8_array, "Uint8Array", length, false, false));
-}
-uint8_t* Args::u8_out(size_t i, const char* name, int64_t length) {
-  return static_cast<uint8_t*>(typed(i, name, napi_uint8_array, "Uint8Array", length, false, true));
+const int32_t* Args::i32_in(const char* name, int64_t length) {
+  return static_cast<const int32_t*>(typed(name, napi_int32_array, "Int32Array", length, false, false));
 }
 
-const uint16_t* Args::u16_in(size_t i, const char* name, int64_t length) {
-  return static_cast<const uint16_t*>(typed(i, name, napi_uint16_array, "Uint16Array", length, false, false));
+const uint8_t* Args::u8_in(const char* name, int64_t length) {
+  return static_cast<const uint8_t*>(typed(name, napi_uint8_array, "Uint8Array", length, false, false));
 }
-uint16_t* Args::u16_out(size_t i, const char* name, int64_t length) {
-  return static_cast<uint16_t*>(typed(i, name, napi_uint16_array, "Uint16Array", length, false, true));
+uint8_t* Args::u8_out(const char* name, int64_t length) {
+  return static_cast<uint8_t*>(typed(name, napi_uint8_array, "Uint8Array", length, false, true));
 }
 
-int64_t Args::integer(size_t i, const char* name, int64_t lo, int64_t hi) {
-  Napi::Value v = info_[i];
+const uint16_t* Args::u16_in(const char* name, int64_t length) {
+  return static_cast<const uint16_t*>(typed(name, napi_uint16_array, "Uint16Array", length, false, false));
+}
+uint16_t* Args::u16_out(const char* name, int64_t length) {
+  return static_cast<uint16_t*>(typed(name, napi_uint16_array, "Uint16Array", length, false, true));
+}
+
+int64_t Args::integer(const char* name, int64_t lo, int64_t hi) {
   const std::string want = std::string("Expected integer in [") + std::to_string(lo) + ", " +
                            std::to_string(hi) + "] for " + name + " but received ";
+  Napi::Value v = get(name, true, want, "nothing");
   if (!v.IsNumber()) fail("POSAPL_TYPE", want + describe(v));
   double d = v.As<Napi::Number>().DoubleValue();
   if (!std::isfinite(d) || d != std::floor(d) || d < static_cast<double>(lo) || d > static_cast<double>(hi))
@@ -117,23 +189,29 @@ int64_t Args::integer(size_t i, const char* name, int64_t lo, int64_t hi) {
   return static_cast<int64_t>(d);
 }
 
-int64_t Args::dim(size_t i, const char* name) { return integer(i, name, 1, 2147483647LL); }
+int64_t Args::dim(const char* name) { return integer(name, 1, 2147483647LL); }
 
-bool Args::flag(size_t i, const char* name) {
-  Napi::Value v = info_[i];
+bool Args::flag(const char* name) {
+  Napi::Value v = get(name, true, "", "Expected boolean");
   if (!v.IsBoolean()) fail("POSAPL_TYPE", std::string("Expected boolean for ") + name + " but received " + describe(v));
   return v.As<Napi::Boolean>().Value();
 }
 
-double Args::number(size_t i, const char* name) {
-  Napi::Value v = info_[i];
+Napi::Value Args::string(const char* name) {
+  Napi::Value v = get(name, true, "", "Expected string");
+  if (!v.IsString()) fail("POSAPL_TYPE", std::string("Expected string for ") + name + " but received " + describe(v));
+  return v;
+}
+
+double Args::number(const char* name) {
+  Napi::Value v = get(name, true, "", "Expected finite number");
   if (!v.IsNumber() || !std::isfinite(v.As<Napi::Number>().DoubleValue()))
     fail("POSAPL_TYPE", std::string("Expected finite number for ") + name + " but received " + describe(v));
   return v.As<Napi::Number>().DoubleValue();
 }
 
-std::vector<float*> Args::f32_list_out(size_t i, const char* name, std::vector<int64_t>* lengths) {
-  Napi::Value v = info_[i];
+std::vector<float*> Args::f32_list_out(const char* name, std::vector<int64_t>* lengths) {
+  Napi::Value v = get(name, true, "", "Expected Array of Float32Array");
   if (!v.IsArray()) fail("POSAPL_TYPE", std::string("Expected Array of Float32Array for ") + name + " but received " + describe(v));
   Napi::Array arr = v.As<Napi::Array>();
   const uint32_t n = arr.Length();
@@ -180,6 +258,7 @@ int64_t Args::size(std::initializer_list<int64_t> dims, const char* what) {
 }
 
 void Args::finish() {
+  reject_unknown_names();
   for (size_t a = 0; a < spans_.size(); ++a) {
     if (!spans_[a].output) continue;
     for (size_t b = 0; b < spans_.size(); ++b) {

@@ -1,5 +1,6 @@
 // axpy and add: element-wise sums between ops.
 #include "args.h"
+#include "posapl/backend.h"
 #include "posapl/elementwise.h"
 #include "registry.h"
 
@@ -7,26 +8,26 @@ namespace posapl::binding {
 
 // (y, x, alpha, n): y += alpha * x
 static Napi::Value Axpy(const Napi::CallbackInfo& info) {
-  Args args(info, "axpy", 4);
-  const int64_t n = args.dim(3, "n");
-  const float alpha = static_cast<float>(args.number(2, "alpha"));
-  float* y = args.f32_out(0, "y", n);
-  const float* x = args.f32_in(1, "x", n);
+  Args args(info, "axpy");
+  const int64_t n = args.dim("n");
+  const float alpha = static_cast<float>(args.number("alpha"));
+  float* y = args.f32_out("y", n);
+  const float* x = args.f32_in("x", n);
   args.finish();
-  axpy(y, x, alpha, n);
+  active_backend().axpy(y, x, alpha, n);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("axpy", Axpy);
 
 // (out, a, b, n): out = a + b
 static Napi::Value Add(const Napi::CallbackInfo& info) {
-  Args args(info, "add", 4);
-  const int64_t n = args.dim(3, "n");
-  float* out = args.f32_out(0, "out", n);
-  const float* a = args.f32_in(1, "a", n);
-  const float* b = args.f32_in(2, "b", n);
+  Args args(info, "add");
+  const int64_t n = args.dim("n");
+  float* out = args.f32_out("out", n);
+  const float* a = args.f32_in("a", n);
+  const float* b = args.f32_in("b", n);
   args.finish();
-  add(out, a, b, n);
+  active_backend().add(out, a, b, n);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("add", Add);

@@ -7,11 +7,11 @@ namespace posapl::binding {
 
 // (out, input, h, w): out (h,w,3) and input (h,w,3) uint8.
 static Napi::Value ImageFlipHorizontal(const Napi::CallbackInfo& info) {
-  Args args(info, "imageFlipHorizontal", 4);
-  const int64_t H = args.dim(2, "h"), W = args.dim(3, "w");
+  Args args(info, "imageFlipHorizontal");
+  const int64_t H = args.dim("h"), W = args.dim("w");
   const int64_t n = args.size({H, W, 3}, "input");
-  uint8_t* out = args.u8_out(0, "out", n);
-  const uint8_t* in = args.u8_in(1, "input", n);
+  uint8_t* out = args.u8_out("out", n);
+  const uint8_t* in = args.u8_in("input", n);
   args.finish();
   image_flip_horizontal(out, in, H, W);
   return info.Env().Undefined();

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "args.h"
+#include "posapl/backend.h"
 #include "posapl/sa_adapter.h"
 #include "registry.h"
 
@@ -11,13 +12,13 @@ struct Dims {
   int64_t N, L, C, R, H, T;
 };
 
-static Dims read_dims(Args& args, size_t first) {
+static Dims read_dims(Args& args) {
   Dims d;
-  d.N = args.dim(first, "n");
-  d.L = args.dim(first + 1, "l");
-  d.C = args.dim(first + 2, "c");
-  d.R = args.dim(first + 3, "r");
-  d.H = args.dim(first + 4, "h");
+  d.N = args.dim("n");
+  d.L = args.dim("l");
+  d.C = args.dim("c");
+  d.R = args.dim("r");
+  d.H = args.dim("h");
   if (d.R % d.H != 0)
     args.fail("POSAPL_SHAPE", "Expected h dividing r (" + std::to_string(d.R) + ") but received " +
                                   std::to_string(d.H) + " of type number");
@@ -31,50 +32,50 @@ static Dims read_dims(Args& args, size_t first) {
 
 // (out, saved, m, wd, bd, win, bin, wo, bo, wu, bu, n, l, c, r, h)
 static Napi::Value SaAdapterForward(const Napi::CallbackInfo& info) {
-  Args args(info, "saAdapterForward", 16);
-  const Dims d = read_dims(args, 11);
+  Args args(info, "saAdapterForward");
+  const Dims d = read_dims(args);
   const int64_t T = d.T, C = d.C, R = d.R;
-  float* out = args.f32_out(0, "out", args.size({T, C}, "out"));
-  float* saved = args.f32_out(1, "saved", sa_adapter_saved_size(d.N, d.L, R, d.H));
-  const float* m = args.f32_in(2, "m", args.size({T, C}, "m"));
-  const float* wd = args.f32_in(3, "wd", args.size({R, C}, "wd"));
-  const float* bd = args.f32_in(4, "bd", R);
-  const float* win = args.f32_in(5, "win", 3 * R * R);
-  const float* bin = args.f32_in(6, "bin", 3 * R);
-  const float* wo = args.f32_in(7, "wo", R * R);
-  const float* bo = args.f32_in(8, "bo", R);
-  const float* wu = args.f32_in(9, "wu", args.size({C, R}, "wu"));
-  const float* bu = args.f32_in(10, "bu", C);
+  float* out = args.f32_out("out", args.size({T, C}, "out"));
+  float* saved = args.f32_out("saved", sa_adapter_saved_size(d.N, d.L, R, d.H));
+  const float* m = args.f32_in("m", args.size({T, C}, "m"));
+  const float* wd = args.f32_in("wd", args.size({R, C}, "wd"));
+  const float* bd = args.f32_in("bd", R);
+  const float* win = args.f32_in("win", 3 * R * R);
+  const float* bin = args.f32_in("bin", 3 * R);
+  const float* wo = args.f32_in("wo", R * R);
+  const float* bo = args.f32_in("bo", R);
+  const float* wu = args.f32_in("wu", args.size({C, R}, "wu"));
+  const float* bu = args.f32_in("bu", C);
   args.finish();
-  sa_adapter_forward(out, saved, m, wd, bd, win, bin, wo, bo, wu, bu, d.N, d.L, C, R, d.H);
+  active_backend().sa_adapter_forward(out, saved, m, wd, bd, win, bin, wo, bo, wu, bu, d.N, d.L, C, R, d.H);
   return info.Env().Undefined();
 }
 POSAPL_EXPORT("saAdapterForward", SaAdapterForward);
 
 // (dm|null, dwd, dbd, dwin, dbin, dwo, dbo, dwu, dbu, scratch, dout, m, wd, win, wo, wu, saved, n, l, c, r, h)
 static Napi::Value SaAdapterBackward(const Napi::CallbackInfo& info) {
-  Args args(info, "saAdapterBackward", 22);
-  const Dims d = read_dims(args, 17);
+  Args args(info, "saAdapterBackward");
+  const Dims d = read_dims(args);
   const int64_t T = d.T, C = d.C, R = d.R;
-  float* dm = args.f32_out_or_null(0, "dm", args.size({T, C}, "dm"));
-  float* dwd = args.f32_out(1, "dwd", args.size({R, C}, "dwd"));
-  float* dbd = args.f32_out(2, "dbd", R);
-  float* dwin = args.f32_out(3, "dwin", 3 * R * R);
-  float* dbin = args.f32_out(4, "dbin", 3 * R);
-  float* dwo = args.f32_out(5, "dwo", R * R);
-  float* dbo = args.f32_out(6, "dbo", R);
-  float* dwu = args.f32_out(7, "dwu", args.size({C, R}, "dwu"));
-  float* dbu = args.f32_out(8, "dbu", C);
-  float* scratch = args.f32_out(9, "scratch", sa_adapter_scratch_size(d.N, d.L, R));
-  const float* dout = args.f32_in(10, "dout", args.size({T, C}, "dout"));
-  const float* m = args.f32_in(11, "m", args.size({T, C}, "m"));
-  const float* wd = args.f32_in(12, "wd", args.size({R, C}, "wd"));
-  const float* win = args.f32_in(13, "win", 3 * R * R);
-  const float* wo = args.f32_in(14, "wo", R * R);
-  const float* wu = args.f32_in(15, "wu", args.size({C, R}, "wu"));
-  const float* saved = args.f32_in(16, "saved", sa_adapter_saved_size(d.N, d.L, R, d.H));
+  float* dm = args.f32_out_or_null("dm", args.size({T, C}, "dm"));
+  float* dwd = args.f32_out("dwd", args.size({R, C}, "dwd"));
+  float* dbd = args.f32_out("dbd", R);
+  float* dwin = args.f32_out("dwin", 3 * R * R);
+  float* dbin = args.f32_out("dbin", 3 * R);
+  float* dwo = args.f32_out("dwo", R * R);
+  float* dbo = args.f32_out("dbo", R);
+  float* dwu = args.f32_out("dwu", args.size({C, R}, "dwu"));
+  float* dbu = args.f32_out("dbu", C);
+  float* scratch = args.f32_out("scratch", sa_adapter_scratch_size(d.N, d.L, R));
+  const float* dout = args.f32_in("dout", args.size({T, C}, "dout"));
+  const float* m = args.f32_in("m", args.size({T, C}, "m"));
+  const float* wd = args.f32_in("wd", args.size({R, C}, "wd"));
+  const float* win = args.f32_in("win", 3 * R * R);
+  const float* wo = args.f32_in("wo", R * R);
+  const float* wu = args.f32_in("wu", args.size({C, R}, "wu"));
+  const float* saved = args.f32_in("saved", sa_adapter_saved_size(d.N, d.L, R, d.H));
   args.finish();
-  sa_adapter_backward(dm, dwd, dbd, dwin, dbin, dwo, dbo, dwu, dbu, scratch, dout, m, wd, win, wo, wu, saved, d.N,
+  active_backend().sa_adapter_backward(dm, dwd, dbd, dwin, dbin, dwo, dbo, dwu, dbu, scratch, dout, m, wd, win, wo, wu, saved, d.N,
                       d.L, C, R, d.H);
   return info.Env().Undefined();
 }

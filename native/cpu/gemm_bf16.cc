@@ -68,8 +68,9 @@ class Bf16Buffer {
 }  // namespace
 
 bool bf16_available() {
+  // Detected once (it asks Linux for the tile state); a path below avx512 turns it off.
   static const bool available = detect_amx();
-  return available;
+  return available && cpu_isa() == Isa::Avx512;
 }
 
 int64_t bf16_packed_size(int64_t K, int64_t N) { return round_up32(K) * round_up32(N); }

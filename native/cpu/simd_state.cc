@@ -33,7 +33,7 @@ static void clear_avx_state() { asm volatile("vzeroupper" ::: "memory"); }
 
 void clear_simd_state() {
 #if defined(__x86_64__)
-  static const Isa isa = cpu_isa();
+  const Isa isa = cpu_isa();
   if (isa == Isa::Avx512) clear_avx512_state();
   else if (isa == Isa::Avx2) clear_avx_state();
 #endif

@@ -7,20 +7,12 @@ import * as path from 'path';
 
 import { isProfiling, profiledAddon } from './profile';
 
-/** What addon.info() reports about the loaded binary. */
-export interface AddonInfo {
-  /** SIMD path in use: avx512, avx2 or scalar (POSAPL_ISA can lower it). */
-  isa: 'avx512' | 'avx2' | 'scalar';
-  /** Threads a kernel uses (POSAPL_THREADS overrides the core count). */
-  threads: number;
-  /** Whether the bf16 kernel (AMX-BF16) can run: precision 'bf16' falls back to fp32 otherwise (POSAPL_BF16=none forces that). */
-  bf16: boolean;
-  /** Whether this binary was built with the CUDA backend. */
-  cuda: boolean;
-}
+import type { AddonInfo, NativeAddon } from './addonApi';
 
-/** The raw native functions; each op module declares the signature of the ones it calls. */
-export type RawAddon = Record<string, (...args: never[]) => unknown> & { info(): AddonInfo };
+export type { AddonInfo, NativeAddon } from './addonApi';
+
+/** The native functions, typed: each takes one object of named arguments ({@link NativeAddon}). */
+export type RawAddon = NativeAddon;
 
 // src/native and lib/native are both two levels below the package root.
 const packageRoot = path.resolve(__dirname, '..', '..');

@@ -37,7 +37,7 @@ export function isProfiling(): boolean {
 }
 
 /** The addon with every function timed; built once per loaded addon. */
-export function profiledAddon<T extends Record<string, unknown>>(raw: T): T {
+export function profiledAddon<T extends object>(raw: T): T {
   if (!wrapped) {
     wrapped = {};
     for (const [name, value] of Object.entries(raw)) {
@@ -48,7 +48,7 @@ export function profiledAddon<T extends Record<string, unknown>>(raw: T): T {
         try {
           return fn(...args);
         } finally {
-          const key = name === 'gemm' ? gemmKey(args) : name === 'gemmBf16' ? `gemmBf16 ${args[5]}x${args[6]}x${args[7]}${args[1] ? ' +pre' : ''}` : name;
+          const key = name === 'gemm' ? gemmKey(args[0]) : name === 'gemmBf16' ? gemmBf16Key(args[0]) : name;
           const t = totals.get(key) ?? { calls: 0, ns: 0n };
           t.calls++;
           t.ns += process.hrtime.bigint() - t0;
@@ -62,6 +62,22 @@ export function profiledAddon<T extends Record<string, unknown>>(raw: T): T {
 
 // GEMMs are told apart by their transposes (nt is a Linear's forward, nn its input gradient,
 // tn a weight gradient) and their shapes MxNxK.
-function gemmKey(args: readonly unknown[]): string {
-  return `gemm ${args[8] ? 't' : 'n'}${args[9] ? 't' : 'n'} ${args[5]}x${args[6]}x${args[7]}`;
+// Each native function takes one object of named arguments (src/native/addonApi.ts).
+interface GemmShape {
+  m: number;
+  n: number;
+  k: number;
+  transA?: boolean;
+  transB?: boolean;
+  pre?: unknown;
+}
+
+function gemmKey(args: unknown): string {
+  const g = args as GemmShape;
+  return `gemm ${g.transA ? 't' : 'n'}${g.transB ? 't' : 'n'} ${g.m}x${g.n}x${g.k}`;
+}
+
+function gemmBf16Key(args: unknown): string {
+  const g = args as GemmShape;
+  return `gemmBf16 ${g.m}x${g.n}x${g.k}${g.pre ? ' +pre' : ''}`;
 }

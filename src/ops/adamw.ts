@@ -28,15 +28,12 @@ export interface AdamWArgs {
   weightDecay?: number;
 }
 
-type RawAdamW = (
-  params: Float32Array[], grads: Float32Array[], expAvg: Float32Array[], expAvgSq: Float32Array[],
-  lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number,
-) => void;
 
 /** One AdamW step over every tensor at once, in place, spread over all cores. */
 export function adamw(args: AdamWArgs): void {
-  (addon().adamw as unknown as RawAdamW)(
-    args.params, args.grads, args.expAvg, args.expAvgSq, args.lr, args.beta1 ?? 0.9, args.beta2 ?? 0.98,
-    args.eps ?? 1e-8, args.weightDecay ?? 0.01, args.step,
-  );
+  addon().adamw({
+    params: args.params, grads: args.grads, expAvg: args.expAvg, expAvgSq: args.expAvgSq, lr: args.lr,
+    beta1: args.beta1 ?? 0.9, beta2: args.beta2 ?? 0.98, eps: args.eps ?? 1e-8, weightDecay: args.weightDecay ?? 0.01,
+    step: args.step,
+  });
 }

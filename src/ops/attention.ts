@@ -43,14 +43,14 @@ export interface AttentionBackwardArgs {
   causal: boolean;
 }
 
-type Raw = (...args: unknown[]) => void;
-
 /** out = softmax(q k^T / sqrt(D) [+ causal mask]) v per batch and head, on all cores. */
 export function attentionForward(a: AttentionForwardArgs): void {
-  (addon().attentionForward as unknown as Raw)(a.out, a.probs ?? null, a.qkv, a.b, a.l, a.h, a.d, a.causal);
+  addon().attentionForward({ out: a.out, probs: a.probs ?? null, qkv: a.qkv, b: a.b, l: a.l, h: a.h, d: a.d, causal: a.causal });
 }
 
 /** dqkv (gradients of q, k and v) from dout, the saved qkv and probs. */
 export function attentionBackward(a: AttentionBackwardArgs): void {
-  (addon().attentionBackward as unknown as Raw)(a.dqkv, a.dout, a.qkv, a.probs, a.b, a.l, a.h, a.d, a.causal);
+  addon().attentionBackward({
+    dqkv: a.dqkv, dout: a.dout, qkv: a.qkv, probs: a.probs, b: a.b, l: a.l, h: a.h, d: a.d, causal: a.causal,
+  });
 }

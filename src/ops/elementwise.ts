@@ -3,10 +3,10 @@ import { addon } from '../native/addon';
 
 /** y += alpha * x over n elements (y must not overlap x). */
 export function axpy(y: Float32Array, x: Float32Array, alpha: number, n: number): void {
-  (addon().axpy as unknown as (...a: unknown[]) => void)(y, x, alpha, n);
+  addon().axpy({ y, x, alpha, n });
 }
 
 /** out = a + b over n elements (out must not overlap a or b). */
 export function add(out: Float32Array, a: Float32Array, b: Float32Array, n: number): void {
-  (addon().add as unknown as (...a: unknown[]) => void)(out, a, b, n);
+  addon().add({ out, a, b, n });
 }

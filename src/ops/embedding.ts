@@ -26,7 +26,7 @@ export interface EmbeddingForwardArgs {
 
 /** Gathers table rows by id, adding the positional embedding when given. */
 export function embeddingForward(a: EmbeddingForwardArgs): void {
-  (addon().embeddingForward as unknown as (...args: unknown[]) => void)(
-    a.out, a.ids, a.table, a.positional ?? null, a.n, a.l, a.c, a.vocab,
-  );
+  addon().embeddingForward({
+    out: a.out, ids: a.ids, table: a.table, positional: a.positional ?? null, n: a.n, l: a.l, c: a.c, vocab: a.vocab,
+  });
 }

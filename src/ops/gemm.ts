@@ -3,6 +3,7 @@
  * Row-major float32 throughout.
  */
 import { addon } from '../native/addon';
+import type { NativeGemmArgs } from '../native/addonApi';
 
 /** Activation fused into a GEMM epilogue. */
 export type Activation = 'none' | 'relu' | 'gelu';
@@ -44,36 +45,33 @@ export interface GemmArgs {
   pre?: Float32Array | null;
 }
 
-type RawGemm = (
-  c: Float32Array, pre: Float32Array | null, a: Float32Array, b: Float32Array, bias: Float32Array | null,
-  m: number, n: number, k: number, transA: boolean, transB: boolean, alpha: number, beta: number, activation: number,
-) => void;
-
-function callGemm(fn: RawGemm, g: GemmArgs): void {
-  fn(
-    g.c, g.pre ?? null, g.a, g.b, g.bias ?? null, g.m, g.n, g.k, g.transA ?? false, g.transB ?? false,
-    g.alpha ?? 1, g.beta ?? 0, activationCode(g.activation),
-  );
+// The native names, with the defaults filled in.
+function nativeGemmArgs(g: GemmArgs): NativeGemmArgs {
+  return {
+    c: g.c, pre: g.pre ?? null, a: g.a, b: g.b, bias: g.bias ?? null, m: g.m, n: g.n, k: g.k,
+    transA: g.transA ?? false, transB: g.transB ?? false, alpha: g.alpha ?? 1, beta: g.beta ?? 0,
+    activation: activationCode(g.activation),
+  };
 }
 
 /** C = act(alpha op(A) op(B) + beta C + bias), with packed SIMD micro-kernels on all cores. */
 export function gemm(args: GemmArgs): void {
-  callGemm(addon().gemm as unknown as RawGemm, args);
+  addon().gemm(nativeGemmArgs(args));
 }
 
 /** The same contract as {@link gemm}, computed by the plain reference loop (for tests). */
 export function gemmReference(args: GemmArgs): void {
-  callGemm(addon().gemmReference as unknown as RawGemm, args);
+  addon().gemmReference(nativeGemmArgs(args));
 }
 
 /** db(N) = column sums of dy(M,N), or db += them when accumulate. */
 export function biasGrad(db: Float32Array, dy: Float32Array, m: number, n: number, accumulate = false): void {
-  (addon().biasGrad as unknown as (...a: unknown[]) => void)(db, dy, m, n, accumulate);
+  addon().biasGrad({ db, dy, m, n, accumulate });
 }
 
 /** dx = dy * act'(pre) over n elements. */
 export function activationBackward(
   dx: Float32Array, dy: Float32Array, pre: Float32Array, n: number, activation: Activation,
 ): void {
-  (addon().activationBackward as unknown as (...a: unknown[]) => void)(dx, dy, pre, n, activationCode(activation));
+  addon().activationBackward({ dx, dy, pre, n, activation: activationCode(activation) });
 }

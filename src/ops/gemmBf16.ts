@@ -4,6 +4,7 @@
  * bf16 (nearest even) as the kernel reads them.
  */
 import { addon } from '../native/addon';
+import type { NativeGemmBf16Args } from '../native/addonApi';
 import { Activation, activationCode } from './gemm';
 
 /** Whether the bf16 kernel can run here (AMX-BF16 in the CPU, tile state granted by the OS). */
@@ -22,7 +23,7 @@ export function bf16PackedSize(k: number, n: number): number {
  */
 export function bf16Pack(b: Float32Array, k: number, n: number, trans: boolean): Uint16Array {
   const packed = new Uint16Array(bf16PackedSize(k, n));
-  (addon().bf16Pack as unknown as (...a: unknown[]) => void)(packed, b, k, n, trans);
+  addon().bf16Pack({ packed, b, k, n, trans });
   return packed;
 }
 
@@ -50,17 +51,13 @@ export interface GemmBf16Args {
   residual?: Float32Array | null;
 }
 
-type RawGemmBf16 = (
-  c: Float32Array, pre: Float32Array | null, a: Float32Array, packed: Uint16Array, bias: Float32Array | null,
-  m: number, n: number, k: number, alpha: number, beta: number, activation: number, aActivation: number,
-  residual: Float32Array | null,
-) => void;
-
-function callGemmBf16(fn: RawGemmBf16, g: GemmBf16Args): void {
-  fn(
-    g.c, g.pre ?? null, g.a, g.packed, g.bias ?? null, g.m, g.n, g.k, g.alpha ?? 1, g.beta ?? 0,
-    activationCode(g.activation), activationCode(g.aActivation, 'aActivation'), g.residual ?? null,
-  );
+// The native names, with the defaults filled in.
+function nativeGemmBf16Args(g: GemmBf16Args): NativeGemmBf16Args {
+  return {
+    c: g.c, pre: g.pre ?? null, a: g.a, packed: g.packed, bias: g.bias ?? null, m: g.m, n: g.n, k: g.k,
+    alpha: g.alpha ?? 1, beta: g.beta ?? 0, activation: activationCode(g.activation),
+    aActivation: activationCode(g.aActivation, 'aActivation'), residual: g.residual ?? null,
+  };
 }
 
 /**
@@ -68,10 +65,10 @@ function callGemmBf16(fn: RawGemmBf16, g: GemmBf16Args): void {
  * value before act. Throws POSAPL_NO_BF16 where {@link bf16Available} is false.
  */
 export function gemmBf16(args: GemmBf16Args): void {
-  callGemmBf16(addon().gemmBf16 as unknown as RawGemmBf16, args);
+  addon().gemmBf16(nativeGemmBf16Args(args));
 }
 
 /** The same contract by plain loops over the bf16-rounded operands (for tests; runs on any CPU). */
 export function gemmBf16Reference(args: GemmBf16Args): void {
-  callGemmBf16(addon().gemmBf16Reference as unknown as RawGemmBf16, args);
+  addon().gemmBf16Reference(nativeGemmBf16Args(args));
 }

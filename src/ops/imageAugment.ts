@@ -13,8 +13,6 @@ export const AUGMENT_OPS = [
 /** One of {@link AUGMENT_OPS}. */
 export type AugmentOpName = (typeof AUGMENT_OPS)[number];
 
-type Raw = (...args: unknown[]) => void;
-
 /**
  * out (h,w,3) = op(input (h,w,3)). `magnitude` is the op's argument: the enhance factor
  * (Brightness, Sharpness), the shear factor, the shift in pixels, or degrees counter-clockwise
@@ -31,5 +29,5 @@ export function imageAugment(
     error.code = 'POSAPL_TYPE';
     throw error;
   }
-  (addon().imageAugment as unknown as Raw)(out, input, h, w, code, magnitude, fill);
+  addon().imageAugment({ out, input, h, w, op: code, magnitude, fill });
 }

@@ -27,12 +27,11 @@ export interface ImageResizeArgs {
   box?: CropBox;
 }
 
-type Raw = (...args: unknown[]) => void;
-
 /** Crops `box` from the input and resizes it to outHeight x outWidth as PIL's bicubic does. */
 export function imageResizeBicubic(a: ImageResizeArgs): void {
   const box = a.box ?? { top: 0, left: 0, height: a.height, width: a.width };
-  (addon().imageResizeBicubic as unknown as Raw)(
-    a.out, a.input, a.height, a.width, box.top, box.left, box.height, box.width, a.outHeight, a.outWidth,
-  );
+  addon().imageResizeBicubic({
+    out: a.out, input: a.input, h: a.height, w: a.width, top: box.top, left: box.left, boxH: box.height, boxW: box.width,
+    outH: a.outHeight, outW: a.outWidth,
+  });
 }

@@ -1,8 +1,6 @@
 /** Affine warps of uint8 RGB (HWC) images, bit-exact with OpenCV's warpAffine(INTER_LINEAR, BORDER_CONSTANT). */
 import { addon } from '../native/addon';
 
-type Raw = (...args: unknown[]) => void;
-
 /**
  * out (h,w,3) = input (h,w,3) moved by the forward affine map `matrix` ([a, b, c, d, e, f]: the
  * source point (x, y) lands on (a x + b y + c, d x + e y + f)), bilinear, pixels from outside the
@@ -16,7 +14,7 @@ export function imageWarpAffine(
     error.code = 'POSAPL_SHAPE';
     throw error;
   }
-  (addon().imageWarpAffine as unknown as Raw)(
-    out, input, h, w, matrix[0], matrix[1], matrix[2], matrix[3], matrix[4], matrix[5], fill,
-  );
+  addon().imageWarpAffine({
+    out, input, h, w, m0: matrix[0], m1: matrix[1], m2: matrix[2], m3: matrix[3], m4: matrix[4], m5: matrix[5], fill,
+  });
 }

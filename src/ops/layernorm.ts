@@ -49,16 +49,17 @@ export interface LayerNormBackwardArgs {
   dbias?: Float32Array | null;
 }
 
-type Raw = (...args: unknown[]) => void;
-
 /** out = (x - mean) / sqrt(var + 1e-5) * weight + bias per row, saving mean and rstd when given. */
 export function layerNormForward(a: LayerNormForwardArgs): void {
-  (addon().layerNormForward as unknown as Raw)(a.out, a.mean ?? null, a.rstd ?? null, a.x, a.weight, a.bias, a.n, a.c);
+  addon().layerNormForward({
+    out: a.out, mean: a.mean ?? null, rstd: a.rstd ?? null, x: a.x, weight: a.weight, bias: a.bias, n: a.n, c: a.c,
+  });
 }
 
 /** dx from dout; dweight and dbias accumulate when given. */
 export function layerNormBackward(a: LayerNormBackwardArgs): void {
-  (addon().layerNormBackward as unknown as Raw)(
-    a.dx, a.dweight ?? null, a.dbias ?? null, a.dout, a.x, a.weight, a.mean, a.rstd, a.n, a.c,
-  );
+  addon().layerNormBackward({
+    dx: a.dx, dweight: a.dweight ?? null, dbias: a.dbias ?? null, dout: a.dout, x: a.x, weight: a.weight,
+    mean: a.mean, rstd: a.rstd, n: a.n, c: a.c,
+  });
 }

@@ -42,12 +42,6 @@ export interface RetrievalLosses {
   total: number;
 }
 
-type RawRetrievalLosses = (
-  dImage: Float32Array | null, dText: Float32Array | null, image: Float32Array, text: Float32Array,
-  imageIds: Int32Array, n: number, e: number, logitScale: number, margin: number, gamma: number,
-  contrastiveWeight: number, tripletWeight: number,
-) => { contrastive: number; triplet: number };
-
 /**
  * Both retrieval losses of one batch and, when dImage/dText are given, the gradients of their
  * weighted sum with respect to the embeddings. S = I T^T is formed once (native GEMM); the
@@ -56,10 +50,10 @@ type RawRetrievalLosses = (
 export function retrievalLosses(args: RetrievalLossArgs): RetrievalLosses {
   const contrastiveWeight = args.contrastiveWeight ?? 1;
   const tripletWeight = args.tripletWeight ?? 1;
-  const raw = addon().retrievalLosses as unknown as RawRetrievalLosses;
-  const { contrastive, triplet } = raw(
-    args.dImage ?? null, args.dText ?? null, args.image, args.text, args.imageIds, args.n, args.e,
-    args.logitScale, args.margin ?? 0.1, args.gamma ?? 2, contrastiveWeight, tripletWeight,
-  );
+  const { contrastive, triplet } = addon().retrievalLosses({
+    dImage: args.dImage ?? null, dText: args.dText ?? null, image: args.image, text: args.text,
+    imageIds: args.imageIds, n: args.n, e: args.e, logitScale: args.logitScale, margin: args.margin ?? 0.1,
+    gamma: args.gamma ?? 2, contrastiveWeight, tripletWeight,
+  });
   return { contrastive, triplet, total: contrastiveWeight * contrastive + tripletWeight * triplet };
 }

@@ -63,22 +63,20 @@ export interface MlpAdapterBackwardArgs extends MlpAdapterDims {
   scratch?: Float32Array;
 }
 
-type Raw = (...args: unknown[]) => void;
-
 /** out = ReLU(x w1^T + b1) w2^T + b2, saving the hidden activation. */
 export function mlpAdapterForward(a: MlpAdapterForwardArgs): void {
   const p = a.params;
-  (addon().mlpAdapterForward as unknown as Raw)(
-    a.out, a.saved, a.x, p.w1, p.b1, p.w2, p.b2, a.rows, a.c, a.r, a.cout,
-  );
+  addon().mlpAdapterForward({
+    out: a.out, saved: a.saved, x: a.x, w1: p.w1, b1: p.b1, w2: p.w2, b2: p.b2, rows: a.rows, c: a.c, r: a.r, cout: a.cout,
+  });
 }
 
 /** dx (when given) and the accumulated parameter gradients from dout. */
 export function mlpAdapterBackward(a: MlpAdapterBackwardArgs): void {
   const g = a.grads;
   const scratch = a.scratch ?? new Float32Array(mlpAdapterSizes(a).scratch);
-  (addon().mlpAdapterBackward as unknown as Raw)(
-    a.dx ?? null, g.w1, g.b1, g.w2, g.b2, scratch, a.dout, a.x, a.params.w1, a.params.w2, a.saved,
-    a.rows, a.c, a.r, a.cout,
-  );
+  addon().mlpAdapterBackward({
+    dx: a.dx ?? null, dw1: g.w1, db1: g.b1, dw2: g.w2, db2: g.b2, scratch, dout: a.dout, x: a.x,
+    w1: a.params.w1, w2: a.params.w2, saved: a.saved, rows: a.rows, c: a.c, r: a.r, cout: a.cout,
+  });
 }

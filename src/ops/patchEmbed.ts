@@ -1,11 +1,6 @@
 /** The ViT stem as one native op. */
 import { addon } from '../native/addon';
 
-type RawPatchEmbed = (
-  out: Float32Array, pixels: Float32Array, weight: Float32Array, classEmbedding: Float32Array,
-  positional: Float32Array, n: number, imageSize: number, patchSize: number, width: number,
-) => void;
-
 /** Arguments of {@link patchEmbed}. */
 export interface PatchEmbedArgs {
   /** Output tokens (n, 1+G*G, width), G = imageSize / patchSize. */
@@ -26,7 +21,8 @@ export interface PatchEmbedArgs {
 
 /** conv1 (kernel = stride = patch, no bias), class token prepended, positional table added. */
 export function patchEmbed(a: PatchEmbedArgs): void {
-  (addon().patchEmbed as unknown as RawPatchEmbed)(
-    a.out, a.pixels, a.weight, a.classEmbedding, a.positional, a.n, a.imageSize, a.patchSize, a.width,
-  );
+  addon().patchEmbed({
+    out: a.out, pixels: a.pixels, weight: a.weight, classEmbedding: a.classEmbedding, positional: a.positional,
+    n: a.n, imageSize: a.imageSize, patchSize: a.patchSize, width: a.width,
+  });
 }

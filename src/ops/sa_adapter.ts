@@ -76,14 +76,13 @@ export interface SaAdapterBackwardArgs extends SaAdapterDims {
   scratch?: Float32Array;
 }
 
-type Raw = (...args: unknown[]) => void;
-
 /** out = SA(m), saving the intermediates for the backward. */
 export function saAdapterForward(a: SaAdapterForwardArgs): void {
   const p = a.params;
-  (addon().saAdapterForward as unknown as Raw)(
-    a.out, a.saved, a.m, p.wd, p.bd, p.win, p.bin, p.wo, p.bo, p.wu, p.bu, a.n, a.l, a.c, a.r, a.h,
-  );
+  addon().saAdapterForward({
+    out: a.out, saved: a.saved, m: a.m, wd: p.wd, bd: p.bd, win: p.win, bin: p.bin, wo: p.wo, bo: p.bo, wu: p.wu, bu: p.bu,
+    n: a.n, l: a.l, c: a.c, r: a.r, h: a.h,
+  });
 }
 
 /** dm (when given) and the accumulated parameter gradients from dout. */
@@ -91,8 +90,9 @@ export function saAdapterBackward(a: SaAdapterBackwardArgs): void {
   const g = a.grads;
   const p = a.params;
   const scratch = a.scratch ?? new Float32Array(saAdapterSizes(a).scratch);
-  (addon().saAdapterBackward as unknown as Raw)(
-    a.dm ?? null, g.wd, g.bd, g.win, g.bin, g.wo, g.bo, g.wu, g.bu, scratch, a.dout, a.m,
-    p.wd, p.win, p.wo, p.wu, a.saved, a.n, a.l, a.c, a.r, a.h,
-  );
+  addon().saAdapterBackward({
+    dm: a.dm ?? null, dwd: g.wd, dbd: g.bd, dwin: g.win, dbin: g.bin, dwo: g.wo, dbo: g.bo, dwu: g.wu, dbu: g.bu,
+    scratch, dout: a.dout, m: a.m, wd: p.wd, win: p.win, wo: p.wo, wu: p.wu, saved: a.saved,
+    n: a.n, l: a.l, c: a.c, r: a.r, h: a.h,
+  });
 }

@@ -93,24 +93,24 @@ export interface SideFusionBackwardArgs extends SideFusionDims {
   scratch?: Float32Array;
 }
 
-type Raw = (...args: unknown[]) => void;
-
 /** s4 from the taps, saving the intermediates for the backward. */
 export function sideFusionForward(a: SideFusionForwardArgs): void {
   const { taps: t, params: p } = a;
-  (addon().sideFusionForward as unknown as Raw)(
-    a.s4, a.saved, t.f1, t.f2, t.f3, t.f4 ?? null, p.w1, p.b1, p.w2, p.b2, p.w3, p.b3, p.w4, p.b4,
-    a.n, a.l, a.c, a.chained, a.mean,
-  );
+  addon().sideFusionForward({
+    s4: a.s4, saved: a.saved, f1: t.f1, f2: t.f2, f3: t.f3, f4: t.f4 ?? null,
+    w1: p.w1, b1: p.b1, w2: p.w2, b2: p.b2, w3: p.w3, b3: p.b3, w4: p.w4, b4: p.b4,
+    n: a.n, l: a.l, c: a.c, chained: a.chained, mean: a.mean,
+  });
 }
 
 /** The requested tap gradients and the accumulated parameter gradients from ds4. */
 export function sideFusionBackward(a: SideFusionBackwardArgs): void {
   const { dtaps: d, grads: g, taps: t, params: p } = a;
   const scratch = a.scratch ?? new Float32Array(sideFusionSizes(a).scratch);
-  (addon().sideFusionBackward as unknown as Raw)(
-    d.df1 ?? null, d.df2 ?? null, d.df3 ?? null, d.df4 ?? null,
-    g.w1, g.b1, g.w2, g.b2, g.w3, g.b3, g.w4, g.b4, scratch, a.ds4, t.f1, t.f2, t.f3,
-    p.w1, p.w2, p.w3, p.w4, a.saved, a.n, a.l, a.c, a.chained, a.mean,
-  );
+  addon().sideFusionBackward({
+    df1: d.df1 ?? null, df2: d.df2 ?? null, df3: d.df3 ?? null, df4: d.df4 ?? null,
+    dw1: g.w1, db1: g.b1, dw2: g.w2, db2: g.b2, dw3: g.w3, db3: g.b3, dw4: g.w4, db4: g.b4,
+    scratch, ds4: a.ds4, f1: t.f1, f2: t.f2, f3: t.f3, w1: p.w1, w2: p.w2, w3: p.w3, w4: p.w4, saved: a.saved,
+    n: a.n, l: a.l, c: a.c, chained: a.chained, mean: a.mean,
+  });
 }

@@ -4,23 +4,21 @@
  */
 import { addon } from '../native/addon';
 
-type Raw = (...args: unknown[]) => void;
-
 /** out (B,C) = mean over l of x (B,L,C). */
 export function tokenMeanForward(out: Float32Array, x: Float32Array, b: number, l: number, c: number): void {
-  (addon().tokenMeanForward as unknown as Raw)(out, x, b, l, c);
+  addon().tokenMeanForward({ out, x, b, l, c });
 }
 
 /** dx (B,L,C), overwritten, = dout (B,C) / L on every token. */
 export function tokenMeanBackward(dx: Float32Array, dout: Float32Array, b: number, l: number, c: number): void {
-  (addon().tokenMeanBackward as unknown as Raw)(dx, dout, b, l, c);
+  addon().tokenMeanBackward({ dx, dout, b, l, c });
 }
 
 /** out (B,L,C) = x (B,L,C) + s (B,C) on every token. */
 export function broadcastAddForward(
   out: Float32Array, x: Float32Array, s: Float32Array, b: number, l: number, c: number,
 ): void {
-  (addon().broadcastAddForward as unknown as Raw)(out, x, s, b, l, c);
+  addon().broadcastAddForward({ out, x, s, b, l, c });
 }
 
 /**
@@ -28,5 +26,5 @@ export function broadcastAddForward(
  * so none is computed.
  */
 export function broadcastAddBackward(ds: Float32Array, dout: Float32Array, b: number, l: number, c: number): void {
-  (addon().broadcastAddBackward as unknown as Raw)(ds, dout, b, l, c);
+  addon().broadcastAddBackward({ ds, dout, b, l, c });
 }

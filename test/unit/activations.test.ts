@@ -56,7 +56,7 @@ for (const n of lengths) {
   at += 2 * n;
   for (const act of ${JSON.stringify(ACTIVATIONS)}) {
     const dx = new Float32Array(n + ${PAD}).fill(${SENTINEL});
-    addon.activationBackward(dx.subarray(0, n), dy, pre, n, act);
+    addon.activationBackward({ dx: dx.subarray(0, n), dy, pre, n, activation: act });
     outputs.push(Buffer.from(dx.buffer));
   }
 }

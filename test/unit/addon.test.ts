@@ -8,6 +8,7 @@ describe('native addon', () => {
     expect(['avx512', 'avx2', 'scalar']).toContain(info.isa);
     expect(Number.isInteger(info.threads) && info.threads >= 1).toBe(true);
     expect(typeof info.cuda).toBe('boolean');
+    expect(info.backend).toBe('cpu');
   });
 
   it('honours POSAPL_THREADS and POSAPL_ISA in a fresh process', () => {
@@ -21,7 +22,7 @@ describe('native addon', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ isa: 'scalar', threads: 3 });
   });
 
-  it('rejects a call with the wrong number of arguments with a coded error', () => {
+  it('rejects arguments to a function that takes none with a coded error', () => {
     const raw = require('../../build/Release/posapl.node') as Record<string, (...a: unknown[]) => unknown>;
     let caught: unknown;
     try {

@@ -1,5 +1,5 @@
-import { spawnSync } from 'child_process';
-import * as path from 'path';
+import { addon } from '../../src/native/addon';
+import type { IsaName } from '../../src/native/addonApi';
 import { attentionBackward, attentionForward } from '../../src/ops/attention';
 import { dot, expectClose, finiteDifference, randomArray, sampleIndices } from '../helpers/numeric';
 import { expectError } from '../helpers/errors';
@@ -115,29 +115,27 @@ describe('attentionForward / attentionBackward', () => {
     expectClose(idx.map((i) => dqkv[i]), finiteDifference(qkv, idx, loss), 1e-2, 1e-3, 'dqkv vs FD');
   });
 
-  it('gives the same results on the scalar and AVX2 paths as on the default one (rtol 1e-5, atol 1e-6)', () => {
-    // POSAPL_ISA is read once per process, so each path runs in a fresh one on the same data.
+  it('gives the same results on every SIMD path as on the scalar one (rtol 1e-5, atol 1e-6)', () => {
+    // Each path the CPU has, selected in process (addon.setIsa), on the same data.
     const s: Shape = { b: 2, l: 13, h: 3, d: 20, causal: true }; // d 20: one and two vectors a row
-    const addonPath = path.resolve(__dirname, '../../build/Release/posapl.node');
-    const script = `
-      const a = require(${JSON.stringify(addonPath)});
-      const s = ${JSON.stringify(s)};
-      const qkv = Float32Array.from({ length: s.b * s.l * 3 * s.h * s.d }, (_, i) => Math.sin(i * 0.37));
-      const dout = Float32Array.from({ length: s.b * s.l * s.h * s.d }, (_, i) => Math.cos(i * 0.11));
+    const qkv = Float32Array.from({ length: s.b * s.l * 3 * s.h * s.d }, (_, i) => Math.sin(i * 0.37));
+    const dout = Float32Array.from({ length: s.b * s.l * s.h * s.d }, (_, i) => Math.cos(i * 0.11));
+    const order: IsaName[] = ['avx512', 'avx2', 'scalar'];
+    const initial = addon().info().isa;
+    const results = order.slice(order.indexOf(addon().info().supportedIsa)).map((isa) => {
+      expect(addon().setIsa({ isa })).toBe(isa);
       const out = new Float32Array(dout.length), probs = new Float32Array(s.b * s.h * s.l * s.l);
       const dqkv = new Float32Array(qkv.length);
-      a.attentionForward(out, probs, qkv, s.b, s.l, s.h, s.d, s.causal);
-      a.attentionBackward(dqkv, dout, qkv, probs, s.b, s.l, s.h, s.d, s.causal);
-      process.stdout.write(JSON.stringify({ isa: a.info().isa, out: Array.from(out), dqkv: Array.from(dqkv) }));`;
-    const results = ['avx512', 'avx2', 'scalar'].map((isa) => {
-      const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, POSAPL_ISA: isa }, encoding: 'utf8' });
-      expect(r.status).toBe(0);
-      return JSON.parse(r.stdout) as { isa: string; out: number[]; dqkv: number[] };
+      attentionForward({ out, probs, qkv, ...s });
+      attentionBackward({ dqkv, dout, qkv, probs, ...s });
+      return { isa, out, dqkv };
     });
-    expect(results[2].isa).toBe('scalar');
-    for (const r of results.slice(0, 2)) {
-      expectClose(r.out, results[2].out, 1e-5, 1e-6, `out ${r.isa}`);
-      expectClose(r.dqkv, results[2].dqkv, 1e-5, 1e-6, `dqkv ${r.isa}`);
+    addon().setIsa({ isa: initial });
+    const scalar = results[results.length - 1];
+    expect(scalar.isa).toBe('scalar');
+    for (const r of results.slice(0, -1)) {
+      expectClose(r.out, scalar.out, 1e-5, 1e-6, `out ${r.isa}`);
+      expectClose(r.dqkv, scalar.dqkv, 1e-5, 1e-6, `dqkv ${r.isa}`);
     }
   });
 

@@ -52,13 +52,13 @@ function compareGemm(addon, cases) {
     const start = () => (beta === 0 ? new Float32Array(m * n).fill(NaN) : c0.slice());
     const c = start();
     const pre = cs.pre ? new Float32Array(m * n).fill(NaN) : null;
-    addon.gemm(c, pre, a, b, bias, m, n, k, transA, transB, alpha, beta, activation);
+    addon.gemm({ c, pre, a, b, bias, m, n, k, transA, transB, alpha, beta, activation });
     const cRef = start();
     const preRef = new Float32Array(m * n);
-    addon.gemmReference(cRef, preRef, a, b, bias, m, n, k, transA, transB, alpha, beta, activation);
+    addon.gemmReference({ c: cRef, pre: preRef, a, b, bias, m, n, k, transA, transB, alpha, beta, activation });
     const scale = abs(c0);
-    addon.gemmReference(scale, null, abs(a), abs(b), abs(bias), m, n, k, transA, transB, absolute(alpha),
-      absolute(beta), 0);
+    addon.gemmReference({ c: scale, pre: null, a: abs(a), b: abs(b), bias: abs(bias), m, n, k, transA, transB,
+      alpha: absolute(alpha), beta: absolute(beta), activation: 0 });
 
     let worst = { ratio: 0, index: -1, output: '', got: 0, want: 0 };
     const check = (output, got, want, tolerance) => {

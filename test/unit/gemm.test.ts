@@ -200,9 +200,10 @@ describe('activationBackward', () => {
 
 // ---- argument errors ---------------------------------------------------------------------
 
-type Raw = (...args: unknown[]) => unknown;
+// The native functions take one object of named arguments; these tests corrupt one field at a time.
+type Raw = (args?: unknown, ...rest: unknown[]) => unknown;
 function raw(name: string): Raw {
-  return addon()[name] as unknown as Raw;
+  return (addon() as unknown as Record<string, Raw>)[name];
 }
 function thrown(fn: () => unknown): { code?: string; message: string } {
   try {
@@ -219,55 +220,60 @@ function expectError(fn: () => unknown, code: string, ...words: string[]): void 
 }
 
 describe('argument errors', () => {
-  // gemm(c, pre, a, b, bias, m, n, k, transA, transB, alpha, beta, activation), M=2 N=3 K=4.
-  const gemmArgs = (): unknown[] => [
-    new Float32Array(6), null, new Float32Array(8), new Float32Array(12), null, 2, 3, 4, false, false, 1, 0, 0,
-  ];
-  const withArg = (i: number, v: unknown) => {
-    const args = gemmArgs();
-    args[i] = v;
-    return args;
-  };
+  // gemm({c, pre, a, b, bias, m, n, k, transA, transB, alpha, beta, activation}), M=2 N=3 K=4.
+  const gemmArgs = (): Record<string, unknown> => ({
+    c: new Float32Array(6), pre: null, a: new Float32Array(8), b: new Float32Array(12), bias: null, m: 2, n: 3, k: 4,
+    transA: false, transB: false, alpha: 1, beta: 0, activation: 0,
+  });
+  const withArg = (name: string, v: unknown) => ({ ...gemmArgs(), [name]: v });
 
   for (const name of ['gemm', 'gemmReference']) {
     describe(name, () => {
-      const call = (args: unknown[]) => () => raw(name)(...args);
+      const call = (args: unknown) => () => raw(name)(args);
       it('accepts the well-formed call these tests corrupt', () => {
         expect(call(gemmArgs())()).toBeUndefined();
       });
-      it('rejects a wrong argument count', () => {
-        expectError(call(gemmArgs().slice(0, 12)), 'POSAPL_ARGS', `posapl.${name}`,
-          'Expected 13 arguments but received 12');
+      it('rejects positional calls, missing and unknown names', () => {
+        expectError(() => raw(name)(new Float32Array(6), null), 'POSAPL_ARGS', `posapl.${name}`,
+          'Expected 1 argument (an object of named arguments) but received 2');
+        expectError(call([new Float32Array(6)]), 'POSAPL_ARGS', 'Expected an object of named arguments', 'an Array');
+        const missing = gemmArgs();
+        delete missing.activation;
+        expectError(call(missing), 'POSAPL_ARGS', 'Missing argument activation');
+        const noA = gemmArgs();
+        delete noA.a;
+        expectError(call(noA), 'POSAPL_ARGS', 'Missing argument a', 'Float32Array of length 8 for a');
+        expectError(call({ ...gemmArgs(), transpose: true }), 'POSAPL_ARGS', 'Unknown argument transpose');
       });
       it('rejects wrong typed-array kinds', () => {
-        expectError(call(withArg(0, new Float64Array(6))), 'POSAPL_TYPE', 'for c', 'Float64Array');
-        expectError(call(withArg(2, Array.from(new Float32Array(8)))), 'POSAPL_TYPE', 'for a', 'an Array');
-        expectError(call(withArg(1, new Int32Array(6))), 'POSAPL_TYPE', 'for pre');
-        expectError(call(withArg(4, 3)), 'POSAPL_TYPE', 'for bias');
+        expectError(call(withArg('c', new Float64Array(6))), 'POSAPL_TYPE', 'for c', 'Float64Array');
+        expectError(call(withArg('a', Array.from(new Float32Array(8)))), 'POSAPL_TYPE', 'for a', 'an Array');
+        expectError(call(withArg('pre', new Int32Array(6))), 'POSAPL_TYPE', 'for pre');
+        expectError(call(withArg('bias', 3)), 'POSAPL_TYPE', 'for bias');
       });
       it('rejects lengths that do not match the dimensions', () => {
-        expectError(call(withArg(2, new Float32Array(7))), 'POSAPL_SHAPE', 'Float32Array of length 8 for a',
+        expectError(call(withArg('a', new Float32Array(7))), 'POSAPL_SHAPE', 'Float32Array of length 8 for a',
           'length 7');
-        expectError(call(withArg(3, new Float32Array(13))), 'POSAPL_SHAPE', 'for b');
-        expectError(call(withArg(4, new Float32Array(2))), 'POSAPL_SHAPE', 'length 3 for bias');
-        expectError(call(withArg(1, new Float32Array(5))), 'POSAPL_SHAPE', 'for pre');
+        expectError(call(withArg('b', new Float32Array(13))), 'POSAPL_SHAPE', 'for b');
+        expectError(call(withArg('bias', new Float32Array(2))), 'POSAPL_SHAPE', 'length 3 for bias');
+        expectError(call(withArg('pre', new Float32Array(5))), 'POSAPL_SHAPE', 'for pre');
       });
       it('rejects non-positive or fractional dimensions and bad scalars', () => {
-        expectError(call(withArg(5, 0)), 'POSAPL_SHAPE', 'for m');
-        expectError(call(withArg(6, 1.5)), 'POSAPL_SHAPE', 'for n');
-        expectError(call(withArg(7, -4)), 'POSAPL_SHAPE', 'for k');
-        expectError(call(withArg(8, 1)), 'POSAPL_TYPE', 'for transA');
-        expectError(call(withArg(10, NaN)), 'POSAPL_TYPE', 'for alpha');
-        expectError(call(withArg(12, 3)), 'POSAPL_SHAPE', 'for activation');
+        expectError(call(withArg('m', 0)), 'POSAPL_SHAPE', 'for m');
+        expectError(call(withArg('n', 1.5)), 'POSAPL_SHAPE', 'for n');
+        expectError(call(withArg('k', -4)), 'POSAPL_SHAPE', 'for k');
+        expectError(call(withArg('transA', 1)), 'POSAPL_TYPE', 'for transA');
+        expectError(call(withArg('alpha', NaN)), 'POSAPL_TYPE', 'for alpha');
+        expectError(call(withArg('activation', 3)), 'POSAPL_SHAPE', 'for activation');
       });
       it('rejects outputs that share memory with another argument', () => {
         const buf = new Float32Array(14);
-        const args = withArg(0, buf.subarray(0, 6));
-        args[2] = buf.subarray(4, 12);
-        expectError(() => raw(name)(...args), 'POSAPL_ALIAS', 'Expected c not to share memory with a');
-        args[2] = new Float32Array(8);
-        args[1] = buf.subarray(3, 9);
-        expectError(() => raw(name)(...args), 'POSAPL_ALIAS', 'Expected c not to share memory with pre');
+        const args = withArg('c', buf.subarray(0, 6));
+        args.a = buf.subarray(4, 12);
+        expectError(() => raw(name)(args), 'POSAPL_ALIAS', 'Expected c not to share memory with a');
+        args.a = new Float32Array(8);
+        args.pre = buf.subarray(3, 9);
+        expectError(() => raw(name)(args), 'POSAPL_ALIAS', 'Expected c not to share memory with pre');
       });
     });
   }
@@ -278,44 +284,39 @@ describe('argument errors', () => {
   });
 
   describe('biasGrad', () => {
-    // biasGrad(db, dy, m, n, accumulate), M=2 N=3
-    const args = () => [new Float32Array(3), new Float32Array(6), 2, 3, false] as unknown[];
-    const call = (i: number, v: unknown) => () => {
-      const a = args();
-      a[i] = v;
-      return raw('biasGrad')(...a);
-    };
+    // biasGrad({db, dy, m, n, accumulate}), M=2 N=3
+    const args = (): Record<string, unknown> => ({ db: new Float32Array(3), dy: new Float32Array(6), m: 2, n: 3, accumulate: false });
+    const call = (name: string, v: unknown) => () => raw('biasGrad')({ ...args(), [name]: v });
     it('rejects each kind of wrong argument, naming it', () => {
-      expectError(() => raw('biasGrad')(...args(), 1), 'POSAPL_ARGS', 'Expected 5 arguments but received 6');
-      expectError(call(0, new Float64Array(3)), 'POSAPL_TYPE', 'for db');
-      expectError(call(1, new Float32Array(5)), 'POSAPL_SHAPE', 'for dy');
-      expectError(call(2, 0), 'POSAPL_SHAPE', 'for m');
-      expectError(call(3, 2.5), 'POSAPL_SHAPE', 'for n');
-      expectError(call(4, 'yes'), 'POSAPL_TYPE', 'for accumulate');
+      expectError(() => raw('biasGrad')(args(), 1), 'POSAPL_ARGS', 'Expected 1 argument (an object of named arguments) but received 2');
+      expectError(call('db', new Float64Array(3)), 'POSAPL_TYPE', 'for db');
+      expectError(call('dy', new Float32Array(5)), 'POSAPL_SHAPE', 'for dy');
+      expectError(call('m', 0), 'POSAPL_SHAPE', 'for m');
+      expectError(call('n', 2.5), 'POSAPL_SHAPE', 'for n');
+      expectError(call('accumulate', 'yes'), 'POSAPL_TYPE', 'for accumulate');
       const buf = new Float32Array(8);
-      expectError(() => raw('biasGrad')(buf.subarray(0, 3), buf.subarray(2, 8), 2, 3, false), 'POSAPL_ALIAS',
+      expectError(() => raw('biasGrad')({ ...args(), db: buf.subarray(0, 3), dy: buf.subarray(2, 8) }), 'POSAPL_ALIAS',
         'Expected db not to share memory with dy');
     });
   });
 
   describe('activationBackward', () => {
-    // activationBackward(dx, dy, pre, n, activation), n=4
-    const args = () => [new Float32Array(4), new Float32Array(4), new Float32Array(4), 4, 2] as unknown[];
-    const call = (i: number, v: unknown) => () => {
-      const a = args();
-      a[i] = v;
-      return raw('activationBackward')(...a);
-    };
+    // activationBackward({dx, dy, pre, n, activation}), n=4
+    const args = (): Record<string, unknown> => ({
+      dx: new Float32Array(4), dy: new Float32Array(4), pre: new Float32Array(4), n: 4, activation: 2,
+    });
+    const call = (name: string, v: unknown) => () => raw('activationBackward')({ ...args(), [name]: v });
     it('rejects each kind of wrong argument, naming it', () => {
-      expectError(() => raw('activationBackward')(...args().slice(0, 4)), 'POSAPL_ARGS',
-        'Expected 5 arguments but received 4');
-      expectError(call(0, new Uint8Array(4)), 'POSAPL_TYPE', 'for dx');
-      expectError(call(1, new Float32Array(3)), 'POSAPL_SHAPE', 'for dy');
-      expectError(call(2, null), 'POSAPL_TYPE', 'for pre');
-      expectError(call(3, 0), 'POSAPL_SHAPE', 'for n');
-      expectError(call(4, -1), 'POSAPL_SHAPE', 'for activation');
+      const missing = args();
+      delete missing.activation;
+      expectError(() => raw('activationBackward')(missing), 'POSAPL_ARGS', 'Missing argument activation');
+      expectError(call('dx', new Uint8Array(4)), 'POSAPL_TYPE', 'for dx');
+      expectError(call('dy', new Float32Array(3)), 'POSAPL_SHAPE', 'for dy');
+      expectError(call('pre', null), 'POSAPL_TYPE', 'for pre');
+      expectError(call('n', 0), 'POSAPL_SHAPE', 'for n');
+      expectError(call('activation', -1), 'POSAPL_SHAPE', 'for activation');
       const dx = new Float32Array(4);
-      expectError(() => raw('activationBackward')(dx, dx, new Float32Array(4), 4, 2), 'POSAPL_ALIAS',
+      expectError(() => raw('activationBackward')({ ...args(), dx, dy: dx }), 'POSAPL_ALIAS',
         'Expected dx not to share memory with dy');
     });
   });

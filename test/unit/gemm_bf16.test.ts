@@ -142,25 +142,25 @@ const AMX = bf16Available();
 });
 
 describe('argument checks', () => {
-  const raw = () => addon() as unknown as Record<string, (...a: unknown[]) => void>;
+  const raw = () => addon() as unknown as Record<string, (args: Record<string, unknown>) => void>;
   it('names the packed operand when its length or kind is wrong', () => {
     const c = new Float32Array(4), a = new Float32Array(4);
-    expectError(() => raw().gemmBf16Reference(c, null, a, new Uint16Array(10), null, 2, 2, 2, 1, 0, 0, 0, null), 'POSAPL_SHAPE', 'packed');
-    expectError(() => raw().gemmBf16Reference(c, null, a, new Float32Array(bf16PackedSize(2, 2)), null, 2, 2, 2, 1, 0, 0, 0, null), 'POSAPL_TYPE', 'packed');
-    expectError(() => raw().bf16Pack(new Uint16Array(bf16PackedSize(2, 2)), new Float32Array(3), 2, 2, false), 'POSAPL_SHAPE', 'b');
-    expectError(() => raw().bf16Pack(new Uint16Array(5), new Float32Array(4), 2, 2, false), 'POSAPL_SHAPE', 'packed');
-    expectError(() => raw().gemmBf16Reference(c, null, a, new Uint16Array(bf16PackedSize(2, 2)), null, 2, 2, 2, 1, 0, 3, 0, null), 'POSAPL_SHAPE', 'activation');
+    expectError(() => raw().gemmBf16Reference({ c: c, pre: null, a: a, packed: new Uint16Array(10), bias: null, m: 2, n: 2, k: 2, alpha: 1, beta: 0, activation: 0, aActivation: 0, residual: null }), 'POSAPL_SHAPE', 'packed');
+    expectError(() => raw().gemmBf16Reference({ c: c, pre: null, a: a, packed: new Float32Array(bf16PackedSize(2, 2)), bias: null, m: 2, n: 2, k: 2, alpha: 1, beta: 0, activation: 0, aActivation: 0, residual: null }), 'POSAPL_TYPE', 'packed');
+    expectError(() => raw().bf16Pack({ packed: new Uint16Array(bf16PackedSize(2, 2)), b: new Float32Array(3), k: 2, n: 2, trans: false }), 'POSAPL_SHAPE', 'b');
+    expectError(() => raw().bf16Pack({ packed: new Uint16Array(5), b: new Float32Array(4), k: 2, n: 2, trans: false }), 'POSAPL_SHAPE', 'packed');
+    expectError(() => raw().gemmBf16Reference({ c: c, pre: null, a: a, packed: new Uint16Array(bf16PackedSize(2, 2)), bias: null, m: 2, n: 2, k: 2, alpha: 1, beta: 0, activation: 3, aActivation: 0, residual: null }), 'POSAPL_SHAPE', 'activation');
   });
 
   it('names aActivation when it is unknown, and residual when its length is wrong', () => {
     const c = new Float32Array(4), a = new Float32Array(4);
-    expectError(() => raw().gemmBf16Reference(c, null, a, new Uint16Array(bf16PackedSize(2, 2)), null, 2, 2, 2, 1, 0, 0, 0, new Float32Array(3)), 'POSAPL_SHAPE', 'residual');
-    expectError(() => raw().gemmBf16Reference(c, null, a, new Uint16Array(bf16PackedSize(2, 2)), null, 2, 2, 2, 1, 0, 0, 5, null), 'POSAPL_SHAPE', 'aActivation');
+    expectError(() => raw().gemmBf16Reference({ c: c, pre: null, a: a, packed: new Uint16Array(bf16PackedSize(2, 2)), bias: null, m: 2, n: 2, k: 2, alpha: 1, beta: 0, activation: 0, aActivation: 0, residual: new Float32Array(3) }), 'POSAPL_SHAPE', 'residual');
+    expectError(() => raw().gemmBf16Reference({ c: c, pre: null, a: a, packed: new Uint16Array(bf16PackedSize(2, 2)), bias: null, m: 2, n: 2, k: 2, alpha: 1, beta: 0, activation: 0, aActivation: 5, residual: null }), 'POSAPL_SHAPE', 'aActivation');
   });
 
   it('refuses an output that overlaps an input', () => {
     const buf = new Float32Array(8);
-    expectError(() => raw().gemmBf16Reference(buf.subarray(0, 4), null, buf.subarray(2, 6), new Uint16Array(bf16PackedSize(2, 2)), null, 2, 2, 2, 1, 0, 0, 0, null), 'POSAPL_ALIAS', 'c');
+    expectError(() => raw().gemmBf16Reference({ c: buf.subarray(0, 4), pre: null, a: buf.subarray(2, 6), packed: new Uint16Array(bf16PackedSize(2, 2)), bias: null, m: 2, n: 2, k: 2, alpha: 1, beta: 0, activation: 0, aActivation: 0, residual: null }), 'POSAPL_ALIAS', 'c');
   });
 });
 

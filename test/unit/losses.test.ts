@@ -270,7 +270,7 @@ describe('retrievalLosses argument errors', () => {
     const shared = new Float32Array(2 * n * e);
     expectError({ ...b, dImage: shared.subarray(0, n * e), dText: shared.subarray(n * e - 1, 2 * n * e - 1) }, 'POSAPL_ALIAS', /dImage|dText/);
   });
-  it('rejects a wrong argument count', () => {
+  it('rejects a call that is not one object of named arguments', () => {
     let caught: unknown;
     try {
       (addon().retrievalLosses as unknown as (...a: unknown[]) => unknown)(null, null);
