@@ -11,10 +11,10 @@ import type { Activation, GemmArgs } from '../ops/gemm';
 import type { GemmBf16Args } from '../ops/gemmBf16';
 import type { LayerNormBackwardArgs, LayerNormForwardArgs } from '../ops/layernorm';
 import type { RetrievalLossArgs, RetrievalLosses } from '../ops/losses';
-import type { MlpAdapterBackwardArgs, MlpAdapterDims, MlpAdapterForwardArgs } from '../ops/mlp_adapter';
+import type { MlpAdapterBackwardArgs, MlpAdapterDims, MlpAdapterForwardArgs } from '../ops/mlpAdapter';
 import type { PatchEmbedArgs } from '../ops/patchEmbed';
-import type { SaAdapterBackwardArgs, SaAdapterDims, SaAdapterForwardArgs } from '../ops/sa_adapter';
-import type { SideFusionBackwardArgs, SideFusionDims, SideFusionForwardArgs } from '../ops/side_fusion';
+import type { SaAdapterBackwardArgs, SaAdapterDims, SaAdapterForwardArgs } from '../ops/saAdapter';
+import type { SideFusionBackwardArgs, SideFusionDims, SideFusionForwardArgs } from '../ops/sideFusion';
 import { Device, DType, Tensor } from './tensor';
 
 export type { Activation };

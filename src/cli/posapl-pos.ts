@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { readJsonFile } from '../data/datasets';
 import { posaplError } from '../errors';
-import { writeAtomically } from '../io/atomic-write';
+import { writeAtomically } from '../io/atomicWrite';
 import { addPosToDataset, describeInvalidCaption } from '../text/annotateDataset';
 import { helpText, OptionSpec, parseCommandLine, usageError } from './args';
 import { runCommand } from './errors';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** posapl-search: ranks an index's images by a text or an image query, or serves a local search page. */
 import * as path from 'path';
-import { writeAtomically } from '../io/atomic-write';
+import { writeAtomically } from '../io/atomicWrite';
 import { Precision } from '../nn/linear';
 import { SearchPrecision } from '../search/exactSearch';
 import { loadRetrievalModel } from '../search/modelRecord';

@@ -7,7 +7,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { posaplError } from '../errors';
-import { writeAtomically } from '../io/atomic-write';
+import { writeAtomically } from '../io/atomicWrite';
 import { ParsedArgs, usageError } from './args';
 
 /** The options that define a run (paths stored absolute), by their command-line names. */

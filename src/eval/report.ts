@@ -6,7 +6,7 @@
 import * as nodePath from 'path';
 import sharp from 'sharp';
 import { posaplError } from '../errors';
-import { writeAtomically } from '../io/atomic-write';
+import { writeAtomically } from '../io/atomicWrite';
 import { checkTyped } from './checks';
 import { formatMetrics, METRIC_KEYS, RetrievalMetrics, retrievalRanks } from './metrics';
 import { ChartSeries, escapeXml, extent, lineChart, niceDomain } from './svgChart';

@@ -5,11 +5,11 @@
 export { loadSafetensorsMetadata, loadStateDict } from './load';
 export { saveStateDict } from './save';
 export type { SaveStateDictOptions } from './save';
-export type { Zip64Mode } from './zip-writer';
-export { toFloat32 } from './to-float32';
+export type { Zip64Mode } from './zipWriter';
+export { toFloat32 } from './toFloat32';
 export type { DType, StateDict, TensorArrays, TensorData, TensorEntry } from './dtypes';
 export type { CheckpointError, CheckpointErrorCode } from './errors';
-export { stripStateDictPrefixes, STATE_DICT_PREFIXES, STATE_DICT_WRAPPER_KEYS } from './state-dict';
+export { stripStateDictPrefixes, STATE_DICT_PREFIXES, STATE_DICT_WRAPPER_KEYS } from './stateDict';
 export {
   addPosaplAliases,
   canonicalPosaplName,

@@ -1,10 +1,10 @@
 /** Loading a state dict from any supported checkpoint file. */
-import { CheckpointFile } from './checkpoint-file';
+import { CheckpointFile } from './checkpointFile';
 import { StateDict } from './dtypes';
 import { checkpointError } from './errors';
 import { readSafetensors, readSafetensorsMetadata } from './safetensors';
-import { stripStateDictPrefixes } from './state-dict';
-import { readTorchZip } from './torch-reader';
+import { stripStateDictPrefixes } from './stateDict';
+import { readTorchZip } from './torchReader';
 
 /**
  * Loads the state dict of a checkpoint file, whatever its format (told by its first bytes):

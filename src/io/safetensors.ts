@@ -4,8 +4,8 @@
  * little-endian tensor bytes. Validation follows the reference implementation: offsets must
  * tile the data area exactly, with no gap, overlap or trailing bytes.
  */
-import { FileSink } from './atomic-write';
-import { CheckpointFile } from './checkpoint-file';
+import { FileSink } from './atomicWrite';
+import { CheckpointFile } from './checkpointFile';
 import { DType, StateDict, TensorEntry, allocateTensorData, bytesOf, elementCount, itemSize } from './dtypes';
 import { checkpointError } from './errors';
 

@@ -1,11 +1,11 @@
 /** Saving a state dict as safetensors or as a PyTorch checkpoint. */
 import * as os from 'os';
-import { writeAtomically } from './atomic-write';
+import { writeAtomically } from './atomicWrite';
 import { StateDict, TensorEntry, elementCount, isArrayOf, isDType } from './dtypes';
 import { checkpointError } from './errors';
 import { writeSafetensors } from './safetensors';
-import { writeTorchZip } from './torch-writer';
-import { Zip64Mode } from './zip-writer';
+import { writeTorchZip } from './torchWriter';
+import { Zip64Mode } from './zipWriter';
 
 /** Options of {@link saveStateDict}. */
 export interface SaveStateDictOptions {

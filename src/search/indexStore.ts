@@ -15,7 +15,7 @@ import { resolveConfig } from '../clip/config';
 import { posaplError } from '../errors';
 import { loadStateDict, saveStateDict, toFloat32 } from '../io';
 import { crc32 } from '../io/crc32';
-import { writeAtomically } from '../io/atomic-write';
+import { writeAtomically } from '../io/atomicWrite';
 import { toHalfArray } from './float16';
 import { ModelRecord, RecordedFile } from './modelRecord';
 

@@ -4,7 +4,7 @@
  * data descriptors and zeroed sizes.
  */
 import * as zlib from 'zlib';
-import { CheckpointFile } from './checkpoint-file';
+import { CheckpointFile } from './checkpointFile';
 import { crc32 } from './crc32';
 import { checkpointError } from './errors';
 

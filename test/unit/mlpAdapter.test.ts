@@ -5,7 +5,7 @@
  * rtol 1e-5 / atol 1e-6, gradients rtol 1e-4 / atol 1e-5.
  */
 import { dot, expectClose, randomArray } from '../helpers/numeric';
-import { arraysByKey, expectArgError, finiteDifferences, mlpAdapterNaive, MlpDims, toFloat64 } from '../helpers/naive_adapters';
+import { arraysByKey, expectArgError, finiteDifferences, mlpAdapterNaive, MlpDims, toFloat64 } from '../helpers/naiveAdapters';
 import { mlpAdapterBackward, mlpAdapterForward, mlpAdapterSizes, MlpAdapterParams } from '../../src/ops';
 
 const KEYS = ['w1', 'b1', 'w2', 'b2'] as const;

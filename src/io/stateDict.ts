@@ -4,7 +4,7 @@
  * DataParallel, `model.` from the POSAPL authors' wrapper module).
  */
 import { checkpointError } from './errors';
-import { PyDict, PyValue, TensorRef, describePy } from './pickle-reader';
+import { PyDict, PyValue, TensorRef, describePy } from './pickleReader';
 
 /** Keys under which checkpoints wrap their state dict, tried in this order. */
 export const STATE_DICT_WRAPPER_KEYS: readonly string[] = ['state_dict', 'model'];

@@ -7,7 +7,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { StateDict, TensorEntry, loadStateDict, saveStateDict } from '../../../src/io';
-import { expected, fixture, tempDir } from './checkpoint-fixtures';
+import { expected, fixture, tempDir } from './checkpointFixtures';
 
 let tmp: ReturnType<typeof tempDir>;
 beforeAll(() => {

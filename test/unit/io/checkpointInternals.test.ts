@@ -3,10 +3,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { loadStateDict, saveStateDict } from '../../../src/io';
 import { crc32, crc32Reference } from '../../../src/io/crc32';
-import { gatherStrided, isContiguous, viewExtent } from '../../../src/io/strided-view';
+import { gatherStrided, isContiguous, viewExtent } from '../../../src/io/stridedView';
 import { rng } from '../../helpers/numeric';
 import { buildZip, str, tensorPickle, torchZip } from './crafted';
-import { tempDir } from './checkpoint-fixtures';
+import { tempDir } from './checkpointFixtures';
 
 let tmp: ReturnType<typeof tempDir>;
 beforeAll(() => {

@@ -4,9 +4,9 @@
 import { addon } from '../../src/native/addon';
 import type { IsaName } from '../../src/native/addonApi';
 import { layerNormBackward, layerNormForward } from '../../src/ops/layernorm';
-import { saAdapterBackward, saAdapterForward, saAdapterSizes, type SaAdapterParams } from '../../src/ops/sa_adapter';
-import { sideFusionBackward, sideFusionForward, sideFusionSizes, type SideFusionParams } from '../../src/ops/side_fusion';
-import { saAdapterNaive, sideFusionNaive } from '../helpers/naive_adapters';
+import { saAdapterBackward, saAdapterForward, saAdapterSizes, type SaAdapterParams } from '../../src/ops/saAdapter';
+import { sideFusionBackward, sideFusionForward, sideFusionSizes, type SideFusionParams } from '../../src/ops/sideFusion';
+import { saAdapterNaive, sideFusionNaive } from '../helpers/naiveAdapters';
 import { expectClose, randomArray } from '../helpers/numeric';
 
 const ORDER: IsaName[] = ['avx512', 'avx2', 'scalar'];

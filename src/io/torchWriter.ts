@@ -1,12 +1,12 @@
 /**
  * Writes PyTorch zip checkpoints that torch.load (1.13 and 2.x, weights_only=True included)
- * reads back: `archive/data.pkl` (see pickle-writer), `archive/byteorder`, one stored record
+ * reads back: `archive/data.pkl` (see pickleWriter.ts), `archive/byteorder`, one stored record
  * `archive/data/<k>` per storage, and `archive/version`.
  */
-import { FileSink } from './atomic-write';
+import { FileSink } from './atomicWrite';
 import { TensorData, TensorEntry, bytesOf } from './dtypes';
-import { PickledTensor, pickleStateDict } from './pickle-writer';
-import { Zip64Mode, ZipWriter } from './zip-writer';
+import { PickledTensor, pickleStateDict } from './pickleWriter';
+import { Zip64Mode, ZipWriter } from './zipWriter';
 
 const ARCHIVE = 'archive';
 // The serialization format version torch has written since 1.6.

@@ -8,7 +8,7 @@
 import { dot, expectClose, randomArray, sampleIndices } from '../helpers/numeric';
 import {
   arraysByKey, expectArgError, finiteDifferences, saAdapterNaive, SaDims, toFloat64,
-} from '../helpers/naive_adapters';
+} from '../helpers/naiveAdapters';
 import { saAdapterBackward, saAdapterForward, saAdapterSizes, SaAdapterParams } from '../../src/ops';
 
 const KEYS = ['wd', 'bd', 'win', 'bin', 'wo', 'bo', 'wu', 'bu'] as const;

@@ -21,7 +21,7 @@ import {
   stripStateDictPrefixes,
   toFloat32,
 } from '../../../src/io';
-import { expected, fixture, sumOf } from './checkpoint-fixtures';
+import { expected, fixture, sumOf } from './checkpointFixtures';
 
 const shapesOf = (sd: Map<string, { shape: number[] }>): Array<[string, number[]]> => [...sd].map(([k, v]) => [k, v.shape]);
 const tiny = expected.posaplTiny;

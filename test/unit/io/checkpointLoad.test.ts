@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import { loadStateDict, toFloat32 } from '../../../src/io';
-import { ExpectedTensor, expected, expectTensor, expectedNumber, fixture } from './checkpoint-fixtures';
+import { ExpectedTensor, expected, expectTensor, expectedNumber, fixture } from './checkpointFixtures';
 
 async function loadError(file: string): Promise<Error & { code?: string; file?: string }> {
   try {

@@ -5,13 +5,13 @@
  * recorded in `<archive>/byteorder`.
  */
 import * as os from 'os';
-import { CheckpointFile } from './checkpoint-file';
+import { CheckpointFile } from './checkpointFile';
 import { StateDict, TensorEntry, allocateTensorData, bytesOf, elementCount, itemSize } from './dtypes';
 import { checkpointError } from './errors';
-import { StorageRef, TensorRef, unpickleStateDict } from './pickle-reader';
-import { findStateDict } from './state-dict';
-import { gatherStrided, isContiguous, viewExtent } from './strided-view';
-import { ZipEntry, ZipReader } from './zip-reader';
+import { StorageRef, TensorRef, unpickleStateDict } from './pickleReader';
+import { findStateDict } from './stateDict';
+import { gatherStrided, isContiguous, viewExtent } from './stridedView';
+import { ZipEntry, ZipReader } from './zipReader';
 
 // Bytes that the views of a checkpoint may materialise: this many times their storages, plus slack.
 const MAX_EXPANSION = 4;

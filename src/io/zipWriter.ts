@@ -4,7 +4,7 @@
  * records when sizes or offsets pass 4 GiB. Deterministic: no timestamps, so the same
  * tensors always give the same bytes.
  */
-import { FileSink } from './atomic-write';
+import { FileSink } from './atomicWrite';
 import { crc32 } from './crc32';
 
 const ALIGNMENT = 64;

@@ -3,7 +3,7 @@
  * other global, callable and opcode is refused by name, malformed input fails cleanly, and
  * deep nesting cannot overflow the stack.
  */
-import { PyDict, PySet, PyTuple, TensorRef, unpickleStateDict } from '../../../src/io/pickle-reader';
+import { PyDict, PySet, PyTuple, TensorRef, unpickleStateDict } from '../../../src/io/pickleReader';
 import { int, pickle, str, tensorPickle, u32, u64 } from './crafted';
 
 function refusal(bytes: Uint8Array): { code?: string; message: string } {

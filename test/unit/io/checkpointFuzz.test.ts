@@ -10,7 +10,7 @@ import { loadStateDict } from '../../../src/io';
 import { crc32 } from '../../../src/io/crc32';
 import { rng } from '../../helpers/numeric';
 import { buildZip, int, pickle, safetensors, str, tensorPickle, torchZip, u32, u64 } from './crafted';
-import { fixture, tempDir } from './checkpoint-fixtures';
+import { fixture, tempDir } from './checkpointFixtures';
 
 const SEEDS = [
   'basic.pt', 'basic_proto4.pt', 'basic_deflated.pt', 'views.pt', 'shared.pt', 'wrapped_state_dict.pt',

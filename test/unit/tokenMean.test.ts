@@ -1,6 +1,6 @@
 import {
   broadcastAddBackward, broadcastAddForward, tokenMeanBackward, tokenMeanForward,
-} from '../../src/ops/token_mean';
+} from '../../src/ops/tokenMean';
 import { dot, expectClose, finiteDifference, randomArray, sampleIndices } from '../helpers/numeric';
 import { expectError } from '../helpers/errors';
 

@@ -6,7 +6,7 @@
  * Tolerances: forward rtol 1e-5 / atol 1e-6, gradients rtol 1e-4 / atol 1e-5.
  */
 import { dot, expectClose, randomArray } from '../helpers/numeric';
-import { arraysByKey, expectArgError, finiteDifferences, SideDims, sideFusionNaive, toFloat64 } from '../helpers/naive_adapters';
+import { arraysByKey, expectArgError, finiteDifferences, SideDims, sideFusionNaive, toFloat64 } from '../helpers/naiveAdapters';
 import { sideFusionBackward, sideFusionForward, sideFusionSizes, SideFusionParams } from '../../src/ops';
 
 const KEYS = ['w1', 'b1', 'w2', 'b2', 'w3', 'b3', 'w4', 'b4'] as const;
