@@ -3,6 +3,7 @@
  * written as the plain composition of the spec's formulas, plus a finite-difference driver
  * over every element of named arrays. Used by the unit tests of those ops.
  */
+import { finiteDifference } from './numeric';
 
 type Vec = ArrayLike<number>;
 
@@ -129,18 +130,9 @@ export function finiteDifferences(
 ): Record<string, Map<number, number>> {
   const out: Record<string, Map<number, number>> = {};
   for (const [name, x] of Object.entries(arrays)) {
-    const grads = new Map<number, number>();
     const indices = only?.[name] ?? [...x.keys()];
-    for (const i of indices) {
-      const saved = x[i];
-      x[i] = saved + h;
-      const up = f();
-      x[i] = saved - h;
-      const down = f();
-      x[i] = saved;
-      grads.set(i, (up - down) / (2 * h));
-    }
-    out[name] = grads;
+    const grads = finiteDifference(x, indices, f, h);
+    out[name] = new Map(indices.map((i, k) => [i, grads[k]]));
   }
   return out;
 }

@@ -49,7 +49,7 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
  * Central finite difference of a scalar function of `x` (changed in place and restored),
  * in double precision around float32 storage: d f / d x[i] for the listed indices.
  */
-export function finiteDifference(x: Float32Array, indices: number[], f: () => number, h = 1e-2): number[] {
+export function finiteDifference(x: Float32Array | Float64Array, indices: number[], f: () => number, h = 1e-2): number[] {
   return indices.map((i) => {
     const saved = x[i];
     x[i] = saved + h;
