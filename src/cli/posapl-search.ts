@@ -9,13 +9,12 @@ import { RetrievalIndex, SearchResult } from '../search/retrievalIndex';
 import { resultsPage } from '../search/searchPage';
 import { serveIndex } from '../search/searchServer';
 import { thumbnail } from '../search/thumbnail';
-import { helpText, OptionSpec, parseArgs, usageError } from './args';
+import { helpText, OptionSpec, parseCommandLine, usageError } from './args';
 import { runCommand } from './errors';
 import { MODEL_OPTIONS, modelGiven, modelSourceFrom } from './modelSourceOptions';
-import { splitPositionals } from './positionalArgs';
 
 const OPTIONS: OptionSpec[] = [
-  { name: 'k', kind: 'int', value: 'N', help: 'results (also -k N)', default: 10 },
+  { name: 'k', kind: 'int', value: 'N', help: 'results', default: 10, alias: 'k', positive: true },
   { name: 'image', kind: 'string', value: 'FILE', help: 'search by this image instead of a text' },
   { name: 'json', kind: 'flag', help: 'print {"query": ..., "results": [{"rank", "path", "score"}, ...]}' },
   { name: 'html', kind: 'string', value: 'FILE', help: 'also write a self-contained page of the top-k thumbnails and scores' },
@@ -34,12 +33,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(helpText(USAGE, 'Ranks the images of a posapl-index index by a text or an image query (cosine similarity, best first).\nThe model is the one the index records unless model options are given (it must be the same model).', OPTIONS));
     return 0;
   }
-  const { positionals, options } = splitPositionals(argv, OPTIONS, { '-k': '--k' });
-  const args = parseArgs(options, OPTIONS);
-  const [dir, query, ...extra] = positionals;
+  // INDEX and the query; a query of several words is one quoted argument.
+  const { options: args, positionals } = parseCommandLine(argv, OPTIONS, 2);
+  const [dir, query] = positionals;
   if (!dir) throw usageError(`missing INDEX (usage: ${USAGE})`);
-  if (extra.length) throw usageError(`unexpected argument '${extra[0]}' (quote a query of several words)`);
-  if ((args.k as number) < 1) throw usageError('-k must be at least 1');
   const given = modelGiven(args) ? await loadRetrievalModel(modelSourceFrom(args)) : undefined;
   const index = await RetrievalIndex.open(dir, {
     model: given, precision: args.precision as Precision | undefined,

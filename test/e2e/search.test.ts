@@ -102,6 +102,9 @@ describe('posapl-search', () => {
     expect(run(SEARCH_BIN, ['idx']).status).toBe(2);
     expect(run(SEARCH_BIN, ['idx', 'a', 'river']).stderr).toMatch(/unexpected argument 'river'/);
     expect(run(SEARCH_BIN, ['idx', 'river', '-k', 'x']).status).toBe(2);
+    const zero = run(SEARCH_BIN, ['idx', 'river', '-k', '0']);
+    expect(zero.status).toBe(2);
+    expect(zero.stderr).toMatch(/--k must be a positive integer but received '0'/);
     const badImage = run(SEARCH_BIN, ['idx', '--image', 'config.json']);
     expect(badImage.status).toBe(1);
     expect(badImage.stderr).toMatch(/cannot read image config\.json/);
