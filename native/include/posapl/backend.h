@@ -8,6 +8,8 @@
 #pragma once
 
 #include <cstddef>
+#include <stdexcept>
+#include <string>
 
 #include "posapl/adamw.h"
 #include "posapl/attention.h"
@@ -25,6 +27,13 @@
 #include "posapl/token_mean.h"
 
 namespace posapl {
+
+// An op that fails on its device (a CUDA error, device memory exhausted) throws this; the addon
+// turns it into a JS Error with `code` (POSAPL_CUDA, POSAPL_OOM, POSAPL_NO_CUDA, ...).
+struct BackendError : std::runtime_error {
+  BackendError(const char* error_code, const std::string& message) : std::runtime_error(message), code(error_code) {}
+  const char* code;
+};
 
 // The ops a backend may implement (supports_op tells which).
 enum class Op {
