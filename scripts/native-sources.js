@@ -11,13 +11,20 @@ const list = (dir, ext) =>
     .sort()
     .map((f) => `${dir}/${f}`);
 
+const cpu = [...list('native/cpu', '.cc'), ...list('native/binding', '.cc')];
+const hasCuda = fs.existsSync(path.join(root, 'native/cuda'));
+
 module.exports = {
-  cpu: [...list('native/cpu', '.cc'), ...list('native/binding', '.cc')],
-  cuda: fs.existsSync(path.join(root, 'native/cuda')) ? list('native/cuda', '.cu') : [],
+  // The CPU addon (posapl.node).
+  cpu,
+  // The CUDA addon (posapl_cuda.node): the CPU sources without the image bindings (host-side
+  // pixel work stays in the CPU addon), the CUDA kernels and the CUDA addon's own bindings.
+  cuda: hasCuda ? [...list('native/cuda', '.cu')] : [],
+  cudaHost: hasCuda ? [...cpu.filter((f) => !/\/image_[a-z_]+_binding\.cc$/.test(f)), ...list('native/cuda', '.cc')] : [],
 };
 
 if (require.main === module) {
-  // `node scripts/native-sources.js cpu` prints one path a line, for CMake.
+  // `node scripts/native-sources.js cpu|cuda|cudaHost` prints one path a line, for CMake.
   const which = process.argv[2] || 'cpu';
   process.stdout.write(module.exports[which].join('\n') + '\n');
 }

@@ -42,11 +42,13 @@ export type PosaplErrorCode =
   | 'POSAPL_OOM'
   /** No native binary for this platform, and none could be built. */
   | 'POSAPL_NO_BINARY'
-  /** device 'cuda' without the CUDA build. */
+  /** device 'cuda' where it cannot run: no CUDA build, no driver, an old driver, no GPU (the message says which). */
   | 'POSAPL_NO_CUDA'
+  /** A CUDA call that failed on the device (a launch error, a kernel fault); the message names the call. */
+  | 'POSAPL_CUDA'
   /** The bf16 kernel called where the CPU lacks AMX-BF16. */
   | 'POSAPL_NO_BF16'
-  /** A tensor handed to a backend that does not hold it (another device). */
+  /** A tensor handed to a backend that does not hold it (another device, freed memory), or an op a backend does not offer. */
   | 'POSAPL_DEVICE'
   /** A retrieval index folder whose files are damaged or inconsistent (the message names the file). */
   | 'POSAPL_INDEX'

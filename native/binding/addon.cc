@@ -26,6 +26,8 @@ static Napi::Value call_guarded(const Napi::CallbackInfo& info) {
     return method(info);
   } catch (const Napi::Error&) {
     throw;
+  } catch (const BackendError& e) {
+    throw_error(info.Env(), e.code, e.what());
   } catch (const std::bad_alloc&) {
     throw_error(info.Env(), "POSAPL_OOM", "posapl: out of memory");
   } catch (const std::exception& e) {
@@ -42,7 +44,7 @@ static Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("supportedIsa", isa_name(cpu_isa_supported()));
   o.Set("threads", num_threads());
   o.Set("bf16", bf16_available());
-#ifdef POSAPL_WITH_CUDA
+#ifdef POSAPL_CUDA_ADDON
   o.Set("cuda", true);
 #else
   o.Set("cuda", false);
@@ -79,4 +81,8 @@ static Napi::Object InitPosapl(Napi::Env env, Napi::Object exports) {
   return posapl::binding::Init(env, exports);
 }
 
+#ifdef POSAPL_CUDA_ADDON
+NODE_API_MODULE(posapl_cuda, InitPosapl)
+#else
 NODE_API_MODULE(posapl, InitPosapl)
+#endif

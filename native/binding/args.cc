@@ -3,6 +3,10 @@
 #include <cmath>
 #include <unordered_map>
 
+#ifdef POSAPL_CUDA_ADDON
+#include "device_memory.h"
+#endif
+
 namespace posapl::binding {
 
 void throw_error(Napi::Env env, const char* code, const std::string& message) {
@@ -117,6 +121,13 @@ std::string Args::describe(const Napi::Value& v) const {
   }
   if (v.IsNull()) return "null";
   if (v.IsUndefined()) return "undefined";
+  if (v.IsObject() && !v.IsArray() && !v.IsFunction()) {
+    Napi::Object o = v.As<Napi::Object>();
+    Napi::Value dtype = o.Get("dtype"), length = o.Get("length");
+    if (dtype.IsString() && length.IsNumber())
+      return "a " + dtype.As<Napi::String>().Utf8Value() + " device tensor of length " +
+             std::to_string(length.As<Napi::Number>().Int64Value());
+  }
   if (v.IsNumber()) {
     double d = v.As<Napi::Number>().DoubleValue();
     std::string s = std::to_string(d);
@@ -125,13 +136,62 @@ std::string Args::describe(const Napi::Value& v) const {
   }
   if (v.IsBoolean()) return std::string(v.As<Napi::Boolean>().Value() ? "true" : "false") + " of type boolean";
   if (v.IsString()) return "a string";
+  if (v.IsBigInt()) return "a bigint";
   if (v.IsArray()) return "an Array";
   if (v.IsFunction()) return "a function";
   return "a value of type object";
 }
 
+#ifdef POSAPL_CUDA_ADDON
+static size_t element_bytes(napi_typedarray_type type) {
+  return type == napi_float32_array || type == napi_int32_array ? 4 : type == napi_uint16_array ? 2 : 1;
+}
+
+// The device element type a typed-array kind stands for in the CUDA addon.
+static const char* device_dtype(napi_typedarray_type type) {
+  switch (type) {
+    case napi_float32_array: return "f32";
+    case napi_int32_array: return "i32";
+    case napi_uint16_array: return "bf16";
+    default: return "u8";
+  }
+}
+
+// In the CUDA addon an array argument is a device tensor { address: bigint, length, dtype } that
+// must lie inside a live allocation of this addon: a stale or forged address is refused here,
+// before any kernel could touch it. `length` < 0 accepts any positive length.
+uint8_t* Args::device(const std::string& label, const Napi::Value& v, napi_typedarray_type type, int64_t length,
+                      const std::string& want) {
+  if (!v.IsObject() || v.IsArray() || v.IsTypedArray() || v.IsFunction()) fail("POSAPL_TYPE", want + describe(v));
+  Napi::Object o = v.As<Napi::Object>();
+  Napi::Value address = o.Get("address"), count = o.Get("length"), dtype = o.Get("dtype");
+  if (!address.IsBigInt() || !count.IsNumber() || !dtype.IsString()) fail("POSAPL_TYPE", want + describe(v));
+  if (dtype.As<Napi::String>().Utf8Value() != device_dtype(type)) fail("POSAPL_TYPE", want + describe(v));
+  const double n = count.As<Napi::Number>().DoubleValue();
+  if (!(n >= 0 && n == std::floor(n) && n < 1e15)) fail("POSAPL_SHAPE", want + describe(v));
+  const int64_t have = static_cast<int64_t>(n);
+  if (length >= 0 ? have != length : have < 1) fail("POSAPL_SHAPE", want + describe(v));
+  bool lossless = false;
+  const uint64_t at = address.As<Napi::BigInt>().Uint64Value(&lossless);
+  const size_t bytes = static_cast<size_t>(have) * element_bytes(type);
+  uint8_t* begin = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(at));
+  if (!lossless || !cuda::device_range_live(begin, bytes))
+    fail("POSAPL_DEVICE", "Expected " + label + " to lie in live device memory of this backend but it does not (freed, or not made by it)");
+  return begin;
+}
+#endif
+
 void* Args::typed(const char* name, napi_typedarray_type type, const char* type_name,
                   int64_t length, bool nullable, bool output) {
+#ifdef POSAPL_CUDA_ADDON
+  const std::string want = std::string("Expected ") + (nullable ? "null or " : "") + "a " + device_dtype(type) +
+                           " device tensor of length " + std::to_string(length) + " for " + name + " but received ";
+  Napi::Value v = get(name, !nullable, want, "nothing");
+  if (nullable && (v.IsNull() || v.IsUndefined())) return nullptr;
+  uint8_t* at = device(name, v, type, length, want);
+  spans_.push_back({name, at, at + length * static_cast<int64_t>(element_bytes(type)), output});
+  return at;
+#else
   const std::string want = std::string("Expected ") + (nullable ? "null or " : "") + type_name +
                            " of length " + std::to_string(length) + " for " + name + " but received ";
   Napi::Value v = get(name, !nullable, want, "nothing");
@@ -146,7 +206,38 @@ void* Args::typed(const char* name, napi_typedarray_type type, const char* type_
   uint8_t* begin = base + t.ByteOffset();
   spans_.push_back({name, begin, begin + t.ByteLength(), output});
   return begin;
+#endif
 }
+
+Args::HostView Args::host_array(const char* name) {
+  const std::string want = std::string("Expected Float32Array, Int32Array or Uint16Array for ") + name + " but received ";
+  Napi::Value v = get(name, true, want, "nothing");
+  if (!v.IsTypedArray()) fail("POSAPL_TYPE", want + describe(v));
+  Napi::TypedArray t = v.As<Napi::TypedArray>();
+  const napi_typedarray_type type = t.TypedArrayType();
+  const char* dtype = type == napi_float32_array ? "f32" : type == napi_int32_array ? "i32" : type == napi_uint16_array ? "bf16" : nullptr;
+  if (dtype == nullptr) fail("POSAPL_TYPE", want + describe(v));
+  uint8_t* base = static_cast<uint8_t*>(t.ArrayBuffer().Data());
+  if (base == nullptr && t.ElementLength() > 0) fail("POSAPL_TYPE", want + "a detached array");
+  return {base + t.ByteOffset(), static_cast<int64_t>(t.ElementLength()), dtype};
+}
+
+#ifdef POSAPL_CUDA_ADDON
+Args::DeviceView Args::device_tensor(const char* name, bool output) {
+  const std::string want = std::string("Expected a device tensor for ") + name + " but received ";
+  Napi::Value v = get(name, true, want, "nothing");
+  if (!v.IsObject() || v.IsArray() || v.IsTypedArray()) fail("POSAPL_TYPE", want + describe(v));
+  Napi::Value dtype = v.As<Napi::Object>().Get("dtype");
+  const std::string d = dtype.IsString() ? dtype.As<Napi::String>().Utf8Value() : "";
+  const napi_typedarray_type type = d == "f32" ? napi_float32_array : d == "i32" ? napi_int32_array : d == "bf16" ? napi_uint16_array : napi_uint8_array;
+  if (type == napi_uint8_array) fail("POSAPL_TYPE", want + describe(v));
+  uint8_t* at = device(name, v, type, -1, want);
+  const int64_t length = v.As<Napi::Object>().Get("length").As<Napi::Number>().Int64Value();
+  const size_t bytes = static_cast<size_t>(length) * element_bytes(type);
+  spans_.push_back({name, at, at + bytes, output});
+  return {at, length, d, bytes};
+}
+#endif
 
 const float* Args::f32_in(const char* name, int64_t length) {
   return static_cast<const float*>(typed(name, napi_float32_array, "Float32Array", length, false, false));
@@ -162,6 +253,10 @@ float* Args::f32_out_or_null(const char* name, int64_t length) {
 }
 const int32_t* Args::i32_in(const char* name, int64_t length) {
   return static_cast<const int32_t*>(typed(name, napi_int32_array, "Int32Array", length, false, false));
+}
+
+int32_t* Args::i32_out(const char* name, int64_t length) {
+  return static_cast<int32_t*>(typed(name, napi_int32_array, "Int32Array", length, false, true));
 }
 
 const uint8_t* Args::u8_in(const char* name, int64_t length) {
@@ -210,6 +305,14 @@ double Args::number(const char* name) {
   return v.As<Napi::Number>().DoubleValue();
 }
 
+uint64_t Args::bigint(const char* name) {
+  Napi::Value v = get(name, true, "", "Expected bigint");
+  bool lossless = false;
+  const uint64_t value = v.IsBigInt() ? v.As<Napi::BigInt>().Uint64Value(&lossless) : 0;
+  if (!lossless) fail("POSAPL_TYPE", std::string("Expected bigint for ") + name + " but received " + describe(v));
+  return value;
+}
+
 std::vector<float*> Args::f32_list_out(const char* name, std::vector<int64_t>* lengths) {
   Napi::Value v = get(name, true, "", "Expected Array of Float32Array");
   if (!v.IsArray()) fail("POSAPL_TYPE", std::string("Expected Array of Float32Array for ") + name + " but received " + describe(v));
@@ -219,9 +322,25 @@ std::vector<float*> Args::f32_list_out(const char* name, std::vector<int64_t>* l
     fail("POSAPL_SHAPE", std::string("Expected ") + std::to_string(lengths->size()) + " arrays in " + name +
                              " but received " + std::to_string(n));
   std::vector<float*> out;
+  std::vector<int64_t> fresh;  // lengths read in the CUDA addon when none were given
   for (uint32_t k = 0; k < n; ++k) {
     Napi::Value e = arr.Get(k);
     const std::string label = std::string(name) + "[" + std::to_string(k) + "]";
+#ifdef POSAPL_CUDA_ADDON
+    {
+      const int64_t want_len = lengths->size() > k ? (*lengths)[k] : -1;
+      uint8_t* begin = device(label, e, napi_float32_array, want_len,
+                              "Expected an f32 device tensor" + (want_len >= 0 ? " of length " + std::to_string(want_len) : std::string()) +
+                                  " for " + label + " but received ");
+      const int64_t len = e.As<Napi::Object>().Get("length").As<Napi::Number>().Int64Value();
+      labels_.push_back(label);
+      out.push_back(reinterpret_cast<float*>(begin));
+      spans_.push_back({nullptr, begin, begin + len * 4, true});
+      list_label_index_.push_back({spans_.size() - 1, labels_.size() - 1});
+      if (lengths->size() <= k) fresh.push_back(len);
+      continue;
+    }
+#endif
     if (!e.IsTypedArray() || e.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
       fail("POSAPL_TYPE", "Expected Float32Array for " + label + " but received " + describe(e));
     Napi::TypedArray t = e.As<Napi::TypedArray>();
@@ -241,7 +360,11 @@ std::vector<float*> Args::f32_list_out(const char* name, std::vector<int64_t>* l
     list_label_index_.push_back({spans_.size() - 1, labels_.size() - 1});
   }
   if (lengths->empty()) {
+#ifdef POSAPL_CUDA_ADDON
+    *lengths = fresh;
+#else
     for (uint32_t k = 0; k < n; ++k) lengths->push_back(arr.Get(k).As<Napi::TypedArray>().ElementLength());
+#endif
   }
   return out;
 }

@@ -6,6 +6,10 @@
 //   POSAPL_TYPE   wrong kind of value (e.g. Float64Array where Float32Array is needed)
 //   POSAPL_SHAPE  a length that does not match the shapes, or a dimension out of range
 //   POSAPL_ALIAS  an output that overlaps another argument's memory
+//   POSAPL_DEVICE (CUDA addon) a device tensor that is not inside live device memory of the backend
+// In the CUDA addon (POSAPL_CUDA_ADDON) every array argument is a device tensor object
+// { address: bigint, length, dtype: 'f32' | 'i32' | 'bf16' } instead of a typed array, with the
+// same checks (kind, length, overlap) plus the address range.
 // Nothing past the checks can fault on user input.
 #pragma once
 
@@ -35,12 +39,31 @@ class Args {
   const float* f32_in_or_null(const char* name, int64_t length);
   float* f32_out_or_null(const char* name, int64_t length);
   const int32_t* i32_in(const char* name, int64_t length);
+  int32_t* i32_out(const char* name, int64_t length);
   // Uint8Array pixel buffers (the image ops).
   const uint8_t* u8_in(const char* name, int64_t length);
   uint8_t* u8_out(const char* name, int64_t length);
   // Uint16Array bf16 buffers (packed weights).
   const uint16_t* u16_in(const char* name, int64_t length);
   uint16_t* u16_out(const char* name, int64_t length);
+
+  // A host Float32Array, Int32Array or Uint16Array of any length: the CUDA addon's transfers.
+  struct HostView {
+    void* data;
+    int64_t length;
+    const char* dtype;  // 'f32', 'i32' or 'bf16'
+  };
+  HostView host_array(const char* name);
+#ifdef POSAPL_CUDA_ADDON
+  // A device tensor of any dtype and length (transfers, copies, fills); recorded for finish().
+  struct DeviceView {
+    uint8_t* data;
+    int64_t length;
+    std::string dtype;
+    size_t bytes;
+  };
+  DeviceView device_tensor(const char* name, bool output);
+#endif
 
   // Integer in [1, 2^31 - 1].
   int64_t dim(const char* name);
@@ -53,6 +76,8 @@ class Args {
   Napi::Value string(const char* name);
   // A finite number.
   double number(const char* name);
+  // A BigInt that fits in 64 unsigned bits (device addresses).
+  uint64_t bigint(const char* name);
   // An array of Float32Array, each as long as the matching entry of `lengths` (or, when
   // lengths is empty, any positive length); used by multi-tensor ops such as AdamW.
   std::vector<float*> f32_list_out(const char* name, std::vector<int64_t>* lengths);
@@ -78,6 +103,10 @@ class Args {
   void reject_unknown_names() const;
   void* typed(const char* name, napi_typedarray_type type, const char* type_name,
               int64_t length, bool nullable, bool output);
+#ifdef POSAPL_CUDA_ADDON
+  uint8_t* device(const std::string& label, const Napi::Value& v, napi_typedarray_type type, int64_t length,
+                  const std::string& want);
+#endif
   std::string describe(const Napi::Value& v) const;
   std::string span_name(size_t index) const;
 

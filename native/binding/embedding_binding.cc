@@ -17,11 +17,14 @@ static Napi::Value EmbeddingForward(const Napi::CallbackInfo& info) {
   const float* positional = args.f32_in_or_null("positional", args.size({L, C}, "positional"));
   args.finish();
   // The kernel indexes the table with the ids: every one is checked first.
-  const int64_t bad = embedding_first_invalid_id(ids, N * L, vocab);
-  if (bad >= 0)
+  const int64_t bad = active_backend().embedding_first_invalid_id(ids, N * L, vocab);
+  if (bad >= 0) {
+    int32_t value = 0;
+    active_backend().copy_to_host(&value, ids + bad, sizeof value);
     args.fail("POSAPL_SHAPE", "Expected ids in [0, " + std::to_string(vocab) + ") but received ids[" +
-                                  std::to_string(bad) + "] = " + std::to_string(ids[bad]) + " (row " +
+                                  std::to_string(bad) + "] = " + std::to_string(value) + " (row " +
                                   std::to_string(bad / L) + ", position " + std::to_string(bad % L) + ")");
+  }
   active_backend().embedding_forward(out, ids, table, positional, N, L, C);
   return info.Env().Undefined();
 }

@@ -86,3 +86,8 @@ void scatter_rows(float* dx, const float* rows, const int32_t* index, int64_t n,
 void fill_u32(uint32_t* dst, uint32_t bits, int64_t n);
 
 }  // namespace posapl::cuda
+
+namespace posapl::cuda {
+// rows.cu: the embedding binding's id check (waits for the stream: the answer comes to the host).
+int64_t embedding_first_invalid_id(const int32_t* ids, int64_t count, int64_t vocab);
+}  // namespace posapl::cuda

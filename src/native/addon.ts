@@ -18,8 +18,24 @@ export type RawAddon = NativeAddon;
 const packageRoot = path.resolve(__dirname, '..', '..');
 let loaded: RawAddon | undefined;
 
+// While set, addon() answers with this one: the CUDA backend runs src/ops' wrappers (argument
+// names, defaults, activation codes) against the CUDA addon, whose functions share the names.
+let scoped: RawAddon | undefined;
+
+/** Runs `body` with src/ops calling `other` (an addon with the same functions) instead of the CPU addon. */
+export function withAddon<T>(other: RawAddon, body: () => T): T {
+  const before = scoped;
+  scoped = other;
+  try {
+    return body();
+  } finally {
+    scoped = before;
+  }
+}
+
 /** The native addon, loaded on first use; throws an Error with code POSAPL_NO_BINARY and what to run. */
 export function addon(): RawAddon {
+  if (scoped) return scoped;
   if (loaded) return isProfiling() ? profiledAddon(loaded) : loaded;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

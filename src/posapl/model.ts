@@ -112,9 +112,13 @@ export class PosaplModel {
     const S = this.config.vision_cfg.image_size;
     checkArray(pixels, Float32Array, n * 3 * S * S, 'pixels', `(n,3,${S},${S})`);
     const input = this.backend.fromHost(pixels, [n, 3, S, S]);
-    return this.encodeChunks(n, (out, i0, m) => {
-      this.vision.forward(out, this.rows(input, i0, m), m, this.visionActivations(m, false));
-    });
+    try {
+      return this.encodeChunks(n, (out, i0, m) => {
+        this.vision.forward(out, this.rows(input, i0, m), m, this.visionActivations(m, false));
+      });
+    } finally {
+      this.backend.free(input); // a device copy (the CPU shares the caller's array: nothing to free)
+    }
   }
 
   /** (n,context_length) caption ids (and POS ids) -> (n,embed_dim) L2-normalised text embeddings. */
@@ -126,9 +130,14 @@ export class PosaplModel {
     if (posIds !== null) checkArray(posIds, Int32Array, n * L, 'posIds', `(n,${L})`);
     const idsIn = this.backend.fromHost(ids, [n, L]);
     const posIn = posIds && this.backend.fromHost(posIds, [n, L]);
-    return this.encodeChunks(n, (out, i0, m) => {
-      this.text.forward(out, this.rows(idsIn, i0, m), posIn && this.rows(posIn, i0, m), m, this.textActivations(m, false));
-    });
+    try {
+      return this.encodeChunks(n, (out, i0, m) => {
+        this.text.forward(out, this.rows(idsIn, i0, m), posIn && this.rows(posIn, i0, m), m, this.textActivations(m, false));
+      });
+    } finally {
+      this.backend.free(idsIn);
+      if (posIn) this.backend.free(posIn);
+    }
   }
 
   /**
@@ -154,6 +163,17 @@ export class PosaplModel {
     const ids = be.fromHost(b.ids, [n, L]);
     const posIds = b.posIds && be.fromHost(b.posIds, [n, L]);
     const imageIds = be.fromHost(b.imageIds, [n]);
+    try {
+      return this.lossAndGradientsOn(b, pixels, ids, posIds, imageIds);
+    } finally {
+      for (const t of [pixels, ids, posIds, imageIds]) if (t) be.free(t); // device copies only
+    }
+  }
+
+  private lossAndGradientsOn(b: TrainingBatch, pixels: Tensor, ids: Tensor, posIds: Tensor | null, imageIds: Tensor): BatchLosses {
+    const { n } = b;
+    const mb = b.microBatch ?? n;
+    const be = this.backend;
     const lb = this.lossBuffersFor(n);
     const part = (t: Tensor, i0: number, m: number) => this.rows(t, i0, m); // samples [i0, i0+m)
 

@@ -51,6 +51,8 @@ struct Backend {
   // Memory the ops of this backend read and write: 64-byte aligned, nullptr when out of memory.
   void* (*buffer_alloc)(size_t bytes);
   void (*buffer_free)(void* ptr);
+  // Copies bytes of this backend's memory to the host, waiting for the ops before it.
+  void (*copy_to_host)(void* host, const void* src, size_t bytes);
 
   decltype(&::posapl::gemm) gemm;
   decltype(&::posapl::gemm_reference) gemm_reference;
@@ -81,12 +83,21 @@ struct Backend {
   decltype(&::posapl::retrieval_losses) retrieval_losses;
   decltype(&::posapl::adamw_update) adamw_update;
   decltype(&::posapl::patch_embed_forward) patch_embed_forward;
+  // Validation that must read a device's memory: the first id outside [0, vocab), or -1.
+  decltype(&::posapl::embedding_first_invalid_id) embedding_first_invalid_id;
 };
 
 // The CPU backend (native/cpu/backend_cpu.cc).
 const Backend& cpu_backend();
 
-// The backend the bindings call: the CPU one until a second backend is selectable.
+#ifdef POSAPL_CUDA_ADDON
+// The CUDA backend (native/cuda/backend_cuda.cc). The CUDA addon is its own binary
+// (npm run build:cuda): the same bindings, reading device tensors, over this table.
+const Backend& cuda_backend();
+inline const Backend& active_backend() { return cuda_backend(); }
+#else
+// The backend the bindings of the CPU addon call.
 inline const Backend& active_backend() { return cpu_backend(); }
+#endif
 
 }  // namespace posapl

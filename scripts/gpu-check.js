@@ -1,0 +1,270 @@
+#!/usr/bin/env node
+// The one GPU check of the CUDA backend (issue 13): plain Node, no jest, nothing from node_modules
+// but node-gyp-build (the CPU addon's loader). Run it on a GPU host through scripts/gpu-check.sh.
+//   1. every op of the model, CUDA against the CPU backend on identical inputs (dual backend),
+//      tiny and ViT-B/32 models, both flag sets (rsitmd: chained Side Fusion; rsicd: per-layer POS
+//      adapters, end-add), fp32 and tf32;
+//   2. the model on CUDA against the CPU path, run independently: embeddings, losses, gradients,
+//      parameters after one AdamW step;
+//   3. timings: training step at batch 32 and 256, encoding at batch 256, peak device memory, and
+//      PyTorch eager (tools/reference/bench_step_cuda.py) in the same run;
+//   4. a short table last; everything in OUT/gpu-check.json (OUT = $OUT or ./gpu-check-out).
+// Options: --sections ops,model,timing,torch (default all)  --steps N (timing repeats, default 6)
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { spawnSync } = require('child_process');
+
+const root = path.resolve(__dirname, '..');
+const lib = path.join(root, 'lib');
+const { CpuBackend, CudaBackend } = require(path.join(lib, 'backend'));
+const { PosaplModel } = require(path.join(lib, 'posapl', 'model'));
+const { resolveConfig, PRESETS } = require(path.join(lib, 'clip', 'config'));
+const { DEMO_CONFIG } = require(path.join(lib, 'demo', 'config'));
+const { SeededRandom } = require(path.join(lib, 'seededRandom'));
+const { DualBackend, relativeError } = require('./gpu/dual-backend');
+
+const argv = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : fallback;
+};
+const sections = new Set(option('sections', 'ops,model,timing,torch').split(','));
+const steps = Number(option('steps', '6'));
+const out = process.env.OUT || path.join(root, 'gpu-check-out');
+fs.mkdirSync(out, { recursive: true });
+const results = { started: new Date().toISOString(), sections: [...sections] };
+const save = () => fs.writeFileSync(path.join(out, 'gpu-check.json'), JSON.stringify(results, null, 1));
+const log = (...a) => console.log(...a);
+const failures = [];
+
+// Tolerances of issue 13 (norm-wise relative).
+const TOL = { fp32: 1e-5, tf32: 1e-3 };
+
+const TINY_RSITMD = DEMO_CONFIG;
+const TINY_RSICD = { ...DEMO_CONFIG, posapl: { ...PRESETS.rsicd.posapl, down_dim: 16, sa_heads: 2, down_dim_pos: 16 } };
+const CONFIGS = { 'tiny-rsitmd': TINY_RSITMD, 'tiny-rsicd': TINY_RSICD, 'vitb32-rsitmd': 'rsitmd', 'vitb32-rsicd': 'rsicd' };
+
+/** A seeded batch: pixels in [-1,1], ids with SOT/EOT like the tokenizer, POS ids, paired image ids. */
+function makeBatch(config, n, seed) {
+  const r = new SeededRandom(seed);
+  const L = config.text_cfg.context_length;
+  const S = config.vision_cfg.image_size;
+  const V = config.text_cfg.vocab_size;
+  const pixels = new Float32Array(n * 3 * S * S).map(() => r.uniform(-1, 1));
+  const ids = new Int32Array(n * L);
+  const posIds = new Int32Array(n * L);
+  for (let i = 0; i < n; i++) {
+    const len = r.integer(2, L - 1);
+    ids[i * L] = V - 2;
+    posIds[i * L] = V - 2;
+    for (let j = 1; j < len; j++) { ids[i * L + j] = r.integer(1, V - 3); posIds[i * L + j] = r.integer(1, V - 3); }
+    ids[i * L + len] = V - 1;
+    posIds[i * L + len] = V - 1;
+  }
+  const imageIds = Int32Array.from({ length: n }, (_, i) => i >> 1);
+  return { pixels, ids, posIds, imageIds, n };
+}
+
+function modelOn(backend, config, seed = 1) {
+  const model = new PosaplModel(resolveConfig(config), backend);
+  model.params.initialise(seed);
+  // The zero-initialised up projections would hide the adapters' paths from the check.
+  const r = new SeededRandom(seed + 100);
+  for (const p of model.params.trainable()) {
+    const host = backend.toHost(p.value).slice();
+    if (host.every((x) => x === 0)) {
+      for (let i = 0; i < host.length; i++) host[i] = r.normal() * 0.02;
+      model.params.write(p, host);
+    }
+  }
+  return model;
+}
+
+function trainingStep(model, batch) {
+  model.zeroGradients();
+  const losses = model.lossAndGradients(batch);
+  model.step(1e-3);
+  return losses;
+}
+
+function sectionOps() {
+  log('== ops: CUDA against the CPU backend, op by op on identical inputs');
+  results.ops = [];
+  for (const [name, config, n] of [['tiny-rsitmd', TINY_RSITMD, 6], ['tiny-rsicd', TINY_RSICD, 6], ['vitb32-rsitmd', 'rsitmd', 2], ['vitb32-rsicd', 'rsicd', 2]]) {
+    for (const mode of ['fp32', 'tf32']) {
+      if (mode === 'tf32' && name.startsWith('vitb32')) continue;
+      const t0 = Date.now();
+      const cuda = new CudaBackend();
+      cuda.setMathMode(mode);
+      const dual = new DualBackend(new CpuBackend(), cuda);
+      const model = modelOn(dual, config);
+      const batch = makeBatch(model.config, n, 7);
+      model.encodeImages(batch.pixels, n);
+      model.encodeTexts(batch.ids, batch.posIds, n);
+      trainingStep(model, batch);
+      trainingStep(model, { ...batch, microBatch: Math.max(1, n >> 1) });
+      cuda.synchronize();
+      for (const r of dual.perOp()) {
+        const ok = r.error <= TOL[mode];
+        results.ops.push({ model: name, mode, ...r, ok });
+        if (!ok) failures.push(`op ${r.op} (${name}, ${mode}): ${r.error.toExponential(2)} at ${r.worstArg}`);
+      }
+      const bad = dual.perOp().filter((r) => r.error > TOL[mode]);
+      log(`  ${name} ${mode}: ${dual.perOp().length} ops, worst ${Math.max(...dual.perOp().map((r) => r.error)).toExponential(2)}` +
+        `${bad.length ? `; over ${TOL[mode]}: ${bad.map((r) => `${r.op}=${r.error.toExponential(2)}(${r.worstArg})`).join(' ')}` : ''} (${Date.now() - t0} ms)`);
+      model.dispose();
+      save();
+    }
+  }
+}
+
+function worstOf(mapA, mapB) {
+  let worst = 0, at = '';
+  for (const [k, a] of mapA) {
+    const e = relativeError(a, mapB.get(k));
+    if (e > worst) { worst = e; at = k; }
+  }
+  return { worst, at };
+}
+
+function sectionModel() {
+  log('== model: CUDA against CPU, run independently (fp32)');
+  results.model = [];
+  for (const [name, config] of Object.entries(CONFIGS)) {
+    const n = name.startsWith('tiny') ? 8 : 8;
+    const t0 = Date.now();
+    const cpu = modelOn(new CpuBackend(), config);
+    const gpu = modelOn(new CudaBackend(), config);
+    const batch = makeBatch(cpu.config, n, 11);
+    const img = relativeError(cpu.encodeImages(batch.pixels, n), gpu.encodeImages(batch.pixels, n));
+    const txt = relativeError(cpu.encodeTexts(batch.ids, batch.posIds, n), gpu.encodeTexts(batch.ids, batch.posIds, n));
+    cpu.zeroGradients(); gpu.zeroGradients();
+    const lc = cpu.lossAndGradients(batch), lg = gpu.lossAndGradients(batch);
+    const loss = Math.max(Math.abs(lc.contrastive - lg.contrastive) / Math.abs(lc.contrastive), Math.abs(lc.triplet - lg.triplet) / Math.max(Math.abs(lc.triplet), 1e-30));
+    const grads = worstOf(cpu.gradients(), gpu.gradients());
+    cpu.step(1e-3); gpu.step(1e-3);
+    const host = (m) => new Map([...m.stateDict()].filter(([k]) => m.params.get(k).spec.trainable).map(([k, v]) => [k, v.data]));
+    const after = worstOf(host(cpu), host(gpu));
+    const row = { model: name, n, images: img, texts: txt, losses: loss, gradients: grads.worst, worstGradient: grads.at, paramsAfterStep: after.worst, ms: Date.now() - t0 };
+    row.ok = img <= 1e-4 && txt <= 1e-4 && loss <= 1e-4 && grads.worst <= 1e-3 && after.worst <= 1e-4;
+    if (!row.ok) failures.push(`model ${name}: ${JSON.stringify(row)}`);
+    results.model.push(row);
+    log(`  ${name}: images ${img.toExponential(2)} texts ${txt.toExponential(2)} losses ${loss.toExponential(2)} ` +
+      `gradients ${grads.worst.toExponential(2)} (${grads.at}) after step ${after.worst.toExponential(2)} ${row.ok ? 'ok' : 'FAIL'} (${row.ms} ms)`);
+    cpu.dispose(); gpu.dispose();
+    save();
+  }
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+
+function sectionTiming() {
+  log('== timing: CUDA backend (ViT-B/32 rsitmd, random weights)');
+  results.timing = { step: [], encode: [] };
+  const backend = new CudaBackend();
+  const model = modelOn(backend, 'rsitmd');
+  for (const mode of ['fp32', 'tf32']) {
+    backend.setMathMode(mode);
+    for (const n of [32, 256]) {
+      const batch = makeBatch(model.config, n, 3);
+      backend.addon.deviceMemory({ resetPeak: true });
+      trainingStep(model, batch); // warm-up: arenas, cuBLAS
+      backend.synchronize();
+      const times = [];
+      for (let i = 0; i < steps; i++) {
+        const t0 = process.hrtime.bigint();
+        trainingStep(model, batch);
+        backend.synchronize();
+        times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+      }
+      const mem = backend.addon.deviceMemory({ resetPeak: false });
+      const row = { mode, batch: n, seconds: median(times), all: times, peakBytes: mem.peakBytes };
+      results.timing.step.push(row);
+      log(`  step ${mode} batch ${n}: ${(row.seconds * 1e3).toFixed(1)} ms (peak ${(mem.peakBytes / 2 ** 30).toFixed(2)} GiB)`);
+      save();
+    }
+    const n = 256;
+    const batch = makeBatch(model.config, n, 5);
+    const time = (f) => { f(); backend.synchronize(); const ts = []; for (let i = 0; i < steps; i++) { const t0 = process.hrtime.bigint(); f(); backend.synchronize(); ts.push(Number(process.hrtime.bigint() - t0) / 1e9); } return median(ts); };
+    const img = time(() => model.encodeImages(batch.pixels, n));
+    const txt = time(() => model.encodeTexts(batch.ids, batch.posIds, n));
+    results.timing.encode.push({ mode, batch: n, imagesPerS: n / img, captionsPerS: n / txt });
+    log(`  encode ${mode} batch ${n}: ${(n / img).toFixed(0)} images/s, ${(n / txt).toFixed(0)} captions/s`);
+    save();
+  }
+  model.dispose();
+}
+
+function sectionTorch() {
+  log('== timing: PyTorch eager (tools/reference/bench_step_cuda.py)');
+  const r = spawnSync('python3', [path.join(root, 'tools', 'reference', 'bench_step_cuda.py'), '--steps', String(steps)], { encoding: 'utf8', timeout: 240000 });
+  if (r.status !== 0) {
+    results.torch = { error: (r.stderr || '').slice(-2000) || `exit ${r.status} ${r.signal || ''}` };
+    log(`  torch failed: ${results.torch.error.slice(-400)}`);
+  } else {
+    results.torch = JSON.parse(r.stdout.trim().split('\n').pop());
+    for (const s of results.torch.step) log(`  torch step ${s.precision} batch ${s.batch}: ${(s.seconds * 1e3).toFixed(1)} ms (peak ${(s.peak_bytes / 2 ** 30).toFixed(2)} GiB)`);
+    for (const e of results.torch.encode) log(`  torch encode ${e.precision} batch ${e.batch}: ${e.images_per_s.toFixed(0)} images/s, ${e.captions_per_s.toFixed(0)} captions/s`);
+  }
+  save();
+}
+
+function table() {
+  log('\n== summary');
+  const probe = results.probe;
+  log(`device ${probe.device} (cc ${probe.computeCapability}, driver ${probe.driverVersion}, runtime ${probe.runtimeVersion})`);
+  if (results.ops) {
+    const worst = {};
+    for (const r of results.ops) {
+      const k = `${r.op}/${r.mode}`;
+      if (!worst[k] || r.error > worst[k].error) worst[k] = r;
+    }
+    log('op                   fp32 worst   tf32 worst');
+    const ops = [...new Set(results.ops.map((r) => r.op))].sort();
+    for (const op of ops) log(`${op.padEnd(20)} ${(worst[`${op}/fp32`]?.error ?? NaN).toExponential(2).padStart(10)}   ${(worst[`${op}/tf32`]?.error ?? NaN).toExponential(2).padStart(10)}`);
+  }
+  if (results.timing) {
+    const torchStep = (p, n) => results.torch?.step?.find((s) => s.precision === p && s.batch === n);
+    log('step         ours ms   torch ms   speed-up   ours GiB  torch GiB');
+    for (const s of results.timing.step) {
+      const t = torchStep(s.mode, s.batch);
+      log(`${s.mode} b${String(s.batch).padEnd(5)} ${(s.seconds * 1e3).toFixed(1).padStart(9)} ${t ? (t.seconds * 1e3).toFixed(1).padStart(10) : '         -'} ${t ? (t.seconds / s.seconds).toFixed(2).padStart(9) + 'x' : '         -'} ${(s.peakBytes / 2 ** 30).toFixed(2).padStart(9)} ${t ? (t.peak_bytes / 2 ** 30).toFixed(2).padStart(10) : '         -'}`);
+    }
+    for (const e of results.timing.encode) log(`encode ${e.mode} b${e.batch}: ${e.imagesPerS.toFixed(0)} images/s, ${e.captionsPerS.toFixed(0)} captions/s`);
+  }
+  log(failures.length ? `FAILED ${failures.length}:\n  ${failures.slice(0, 30).join('\n  ')}` : 'all checks passed');
+}
+
+function main() {
+  const { cudaAddon } = require(path.join(lib, 'native', 'cudaAddon'));
+  const probe = cudaAddon().cudaProbe();
+  results.probe = probe;
+  log(`CUDA: ${probe.device}, ${(probe.memoryBytes / 2 ** 30).toFixed(0)} GiB, cc ${probe.computeCapability}`);
+  save();
+  const run = (name, f) => {
+    if (!sections.has(name)) return;
+    try {
+      f();
+    } catch (e) {
+      failures.push(`${name}: ${e.code || ''} ${e.stack || e}`);
+      log(`  ${name} threw: ${e.code || ''} ${e.stack || e}`);
+      results[`${name}Error`] = String(e.stack || e);
+      save();
+    }
+  };
+  run('ops', sectionOps);
+  run('model', sectionModel);
+  run('timing', sectionTiming);
+  run('torch', sectionTorch);
+  results.failures = failures;
+  results.finished = new Date().toISOString();
+  save();
+  table();
+  process.exitCode = failures.length ? 1 : 0;
+}
+
+main();
