@@ -153,18 +153,20 @@ __device__ __forceinline__ float activate_device(Activation act, float x) {
 }
 
 // C = act(v + bias), pre = v + bias, where v is cuBLAS's result, or with k_zero (no products)
-// beta C as the CPU computes it (C is not read when beta is 0). Threads run along N: coalesced.
+// beta C as the CPU computes it (C is not read when beta is 0). Rows run over y and columns over
+// x, both grid-stride: threads of a warp touch neighbouring columns, and no index is divided.
 __global__ void epilogue_kernel(float* C, int64_t ldc, float* pre, const float* bias, Activation act, int64_t M,
                                 int64_t N, bool k_zero, float beta) {
-  const int64_t total = M * N;
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int64_t m = i / N, n = i - m * N;
-    float* c = C + m * ldc + n;
-    float v = k_zero ? (beta != 0.0f ? beta * *c : 0.0f) : *c;
-    if (bias != nullptr) v += bias[n];
-    if (pre != nullptr) pre[m * ldc + n] = v;
-    *c = activate_device(act, v);
+  for (int64_t m = blockIdx.y; m < M; m += gridDim.y) {
+    float* c_row = C + m * ldc;
+    float* pre_row = pre != nullptr ? pre + m * ldc : nullptr;
+    for (int64_t n = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; n < N;
+         n += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+      float v = k_zero ? (beta != 0.0f ? beta * c_row[n] : 0.0f) : c_row[n];
+      if (bias != nullptr) v += bias[n];
+      if (pre_row != nullptr) pre_row[n] = v;
+      c_row[n] = activate_device(act, v);
+    }
   }
 }
 
@@ -223,8 +225,10 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
                  "cublasGemmEx");
   }
   if (!epilogue) return;
-  constexpr int threads = 256;
-  epilogue_kernel<<<grid_for(M * N, threads), threads, 0, stream()>>>(C, ldc, pre, bias, act, M, N, k_zero, beta);
+  // Blocks of 128 columns (a ViT row of 768 is 6 of them), one row each, rows capped at gridDim.y's limit.
+  constexpr int threads = 128;
+  const dim3 grid(grid_for(N, threads), static_cast<unsigned>(M < 65535 ? M : 65535));
+  epilogue_kernel<<<grid, threads, 0, stream()>>>(C, ldc, pre, bias, act, M, N, k_zero, beta);
   POSAPL_CUDA_LAUNCHED("gemm epilogue_kernel");
 }
 
