@@ -1,6 +1,6 @@
 // The CUDA backend's op table: the kernels of native/cuda behind the same entries as the CPU's.
-// The CPU-only ops (the plain-loop references the CPU tests use, and the AMX bf16 path with its
-// tile layout) are not offered: supports_op says so and their entries refuse with a coded error.
+// The CPU-only ops (the plain-loop references the CPU tests use) are not offered: supports_op says
+// so and their entries refuse with a coded error. bf16_pack uses its own layout (gemm_bf16.cu).
 #include <cuda_runtime.h>
 
 #include "cuda_common.cuh"
@@ -15,8 +15,6 @@ namespace {
 bool cuda_supports_op(Op op) {
   switch (op) {
     case Op::GemmReference:
-    case Op::Bf16Pack:
-    case Op::GemmBf16:
     case Op::GemmBf16Reference:
       return false;
     default:
@@ -41,11 +39,6 @@ void no_gemm_reference(bool, bool, int64_t, int64_t, int64_t, float, const float
                        float*, int64_t, const float*, Activation, float*) {
   refuse("gemmReference");
 }
-void no_bf16_pack(uint16_t*, const float*, int64_t, int64_t, bool) { refuse("bf16Pack"); }
-void no_gemm_bf16(int64_t, int64_t, int64_t, const float*, int64_t, const uint16_t*, float*, int64_t,
-                  const Bf16Epilogue&) {
-  refuse("gemmBf16");
-}
 void no_gemm_bf16_reference(int64_t, int64_t, int64_t, const float*, int64_t, const uint16_t*, float*, int64_t,
                             const Bf16Epilogue&) {
   refuse("gemmBf16Reference");
@@ -53,7 +46,7 @@ void no_gemm_bf16_reference(int64_t, int64_t, int64_t, const float*, int64_t, co
 
 const Backend kCuda = {
     "cuda", cuda_supports_op, cuda_alloc, cuda_free, cuda_copy_to_host,
-    cuda::gemm, no_gemm_reference, cuda::bias_grad, cuda::activation_backward, no_bf16_pack, no_gemm_bf16,
+    cuda::gemm, no_gemm_reference, cuda::bias_grad, cuda::activation_backward, cuda::bf16_pack, cuda::gemm_bf16,
     no_gemm_bf16_reference, cuda::axpy, cuda::add, cuda::attention_forward, cuda::attention_backward,
     cuda::embedding_forward, cuda::layernorm_forward, cuda::layernorm_backward, cuda::l2norm_forward,
     cuda::l2norm_backward, cuda::token_mean_forward, cuda::token_mean_backward, cuda::broadcast_add_forward,

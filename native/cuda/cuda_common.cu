@@ -1,4 +1,5 @@
 #include "cuda_common.cuh"
+#include "device_memory.h"
 
 #include <cstdlib>
 #include <mutex>
@@ -19,6 +20,8 @@ Context& context() {
   static Context ctx;
   static std::once_flag once;
   std::call_once(once, [] {
+    // Where CUDA cannot run, say why (no driver, old driver, no GPU) rather than a raw CUDA error.
+    if (!probe().ok) throw BackendError("POSAPL_NO_CUDA", "posapl: device \"cuda\": " + probe().reason);
     check(cudaSetDevice(0), "cudaSetDevice");
     check(cudaStreamCreateWithFlags(&ctx.stream, cudaStreamNonBlocking), "cudaStreamCreate");
     const char* sync = std::getenv("POSAPL_CUDA_SYNC");

@@ -40,4 +40,14 @@ enum class MathMode : int { Fp32 = 0, Tf32 = 1 };
 MathMode math_mode();
 void set_math_mode(MathMode mode);
 
+// cuBLAS GemmEx on the backend stream (gemm.cu), column-major as cuBLAS takes it; alpha and beta
+// on the host. tf32 picks the TF32 compute type for fp32 operands (bf16 operands always use fp32
+// accumulation).
+void cublas_gemm_ex(bool trans_first, bool trans_second, int m, int n, int k, float alpha, const void* first,
+                    cudaDataType first_type, int ld_first, const void* second, cudaDataType second_type, int ld_second,
+                    float beta, void* C, int ldc, bool tf32);
+
+// A dimension as cuBLAS's int, or BackendError POSAPL_SHAPE naming it.
+int cublas_int(int64_t v, const char* name);
+
 }  // namespace posapl::cuda

@@ -10,6 +10,7 @@
 
 #include "posapl/activations.h"
 #include "posapl/adamw.h"
+#include "posapl/gemm_bf16.h"
 #include "posapl/losses.h"
 
 namespace posapl::cuda {
@@ -19,6 +20,10 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const float* bias, Activation act,
           float* pre);
 void bias_grad(float* db, const float* dY, int64_t M, int64_t N, bool accumulate);
+// gemm_bf16.cu: the frozen backbone's bf16 products (packed op(B) in bf16, fp32 accumulation).
+void bf16_pack(uint16_t* packed, const float* B, int64_t K, int64_t N, bool trans);
+void gemm_bf16(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const uint16_t* packed, float* C,
+               int64_t ldc, const Bf16Epilogue& ep);
 // elementwise.cu
 void activation_backward(Activation act, float* dx, const float* dy, const float* pre, int64_t n);
 void axpy(float* y, const float* x, float alpha, int64_t n);

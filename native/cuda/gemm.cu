@@ -214,15 +214,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   const bool epilogue = k_zero || bias != nullptr || act != Activation::None || pre != nullptr;
   if (!k_zero) {
     const int m = as_int(N, "N"), n = as_int(M, "M"), k = as_int(K, "K");
-    const int ld_first = as_int(ldb, "ldb"), ld_second = as_int(lda, "lda"), ld_out = as_int(ldc, "ldc");
-    const Cublas& lib = cublas();
-    const int compute = math_mode() == MathMode::Tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
-    // alpha and beta are read from host memory (the handle's default pointer mode) at the call.
-    check_cublas(lib,
-                 lib.gemm_ex(lib.handle, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, m, n,
-                             k, &alpha, B, CUDA_R_32F, ld_first, A, CUDA_R_32F, ld_second, &beta, C, CUDA_R_32F,
-                             ld_out, compute, CUBLAS_GEMM_DEFAULT),
-                 "cublasGemmEx");
+    cublas_gemm_ex(trans_b, trans_a, m, n, k, alpha, B, CUDA_R_32F, as_int(ldb, "ldb"), A, CUDA_R_32F, as_int(lda, "lda"),
+                   beta, C, as_int(ldc, "ldc"), math_mode() == MathMode::Tf32);
   }
   if (!epilogue) return;
   // Blocks of 128 columns (a ViT row of 768 is 6 of them), one row each, rows capped at gridDim.y's limit.
@@ -230,6 +223,22 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   const dim3 grid(grid_for(N, threads), static_cast<unsigned>(M < 65535 ? M : 65535));
   epilogue_kernel<<<grid, threads, 0, stream()>>>(C, ldc, pre, bias, act, M, N, k_zero, beta);
   POSAPL_CUDA_LAUNCHED("gemm epilogue_kernel");
+}
+
+int cublas_int(int64_t v, const char* name) { return as_int(v, name); }
+
+void cublas_gemm_ex(bool trans_first, bool trans_second, int m, int n, int k, float alpha, const void* first,
+                    cudaDataType first_type, int ld_first, const void* second, cudaDataType second_type, int ld_second,
+                    float beta, void* C, int ldc, bool tf32) {
+  const Cublas& lib = cublas();
+  // fp32 operands: exact fp32 or TF32; bf16 operands: fp32 accumulation (COMPUTE_32F).
+  const int compute = tf32 && first_type == CUDA_R_32F ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+  // alpha and beta are read from host memory (the handle's default pointer mode) at the call.
+  check_cublas(lib,
+               lib.gemm_ex(lib.handle, trans_first ? CUBLAS_OP_T : CUBLAS_OP_N, trans_second ? CUBLAS_OP_T : CUBLAS_OP_N,
+                           m, n, k, &alpha, first, first_type, ld_first, second, second_type, ld_second, &beta, C,
+                           CUDA_R_32F, ldc, compute, CUBLAS_GEMM_DEFAULT),
+               "cublasGemmEx");
 }
 
 void bias_grad(float* db, const float* dY, int64_t M, int64_t N, bool accumulate) {

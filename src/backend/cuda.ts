@@ -171,7 +171,14 @@ export class CudaBackend implements Backend {
   }
 
   supportsOp(op: OpName): boolean {
-    return op !== 'gemmBf16' && op !== 'bf16Pack' && op in this;
+    return op in this;
+  }
+
+  /** A new bf16 tensor holding op(B) in the CUDA kernel's layout (row-major (k,n) bf16). */
+  bf16Pack(b: Tensor, k: number, n: number, trans: boolean): Tensor {
+    const packed = this.alloc([ops.bf16PackedSize(k, n)], 'bf16');
+    this.native.bf16Pack({ packed: device(packed) as never, b: device(b) as never, k, n, trans });
+    return packed;
   }
 
   /** Runs a src/ops wrapper against the CUDA addon with the tensors as device descriptors. */
@@ -183,12 +190,7 @@ export class CudaBackend implements Backend {
   mlpAdapterSizes = ops.mlpAdapterSizes;
   sideFusionSizes = ops.sideFusionSizes;
   gemm = (a: unknown) => this.run(ops.gemm, a);
-  gemmBf16 = (): void => {
-    throw posaplError('POSAPL_DEVICE', 'posapl: gemmBf16 (the AMX kernel) is not offered by the CUDA backend');
-  };
-  bf16Pack = (): Tensor => {
-    throw posaplError('POSAPL_DEVICE', 'posapl: bf16Pack (the AMX layout) is not offered by the CUDA backend');
-  };
+  gemmBf16 = (a: unknown) => this.run(ops.gemmBf16, a);
   layerNormForward = (a: unknown) => this.run(ops.layerNormForward, a);
   layerNormBackward = (a: unknown) => this.run(ops.layerNormBackward, a);
   attentionForward = (a: unknown) => this.run(ops.attentionForward, a);
