@@ -1,0 +1,274 @@
+// Multi-head attention on the device (posapl/attention.h): qkv (B,L,3,H,D) packed, out
+// (B,L,H*D), probs (B,H,L,L).
+//
+// One block per (batch, head), grid-striding over them. The block stages its head's K and V in
+// shared memory; its warps take query rows in turn, lanes over keys for the scores and over
+// head dimensions for the products with V or K, so that every shared read is either a broadcast
+// or conflict-free: K (and V in the backward) is stored with an odd row stride, since there the
+// 32 lanes read 32 different key rows at one column.
+//
+// The backward runs in two block-wide phases so that no two warps add into one element (no
+// atomics, the same bits every run):
+//   1. query rows:  dP = dO V^T, dS = P (dP - rowsum(P dP)) into a shared (L,L) tile,
+//                   dQ = dS K / sqrt(D)
+//   2. key rows:    dK = dS^T Q / sqrt(D), dV = P^T dO, with Q and dO staged where K and V were.
+//
+// A shape whose tiles exceed the device's shared memory per block runs the same kernels with
+// the tiles in a global workspace (the op scratch), fewer blocks at a time: slower, never wrong.
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "cuda_common.cuh"
+#include "cuda_ops.h"
+#include "warp_reduce.cuh"
+
+namespace posapl::cuda {
+
+namespace {
+
+constexpr int kMaxWarps = 8;
+
+// An odd row stride: lanes reading column d of 32 consecutive rows hit 32 different banks.
+__host__ __device__ inline int odd_stride(int D) { return D | 1; }
+
+__global__ void attention_forward_kernel(float* __restrict__ out, float* __restrict__ probs,
+                                         const float* __restrict__ qkv, int64_t BH, int L, int H, int D, bool causal,
+                                         float scale, float* workspace, int64_t block_floats) {
+  extern __shared__ float smem[];
+  float* buf = workspace != nullptr ? workspace + blockIdx.x * block_floats : smem;
+  const int ks = odd_stride(D);
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = blockDim.x >> 5;
+  float* k_s = buf;                        // (L, ks)
+  float* v_s = k_s + L * ks;               // (L, D)
+  float* q_w = v_s + L * D + warp * (D + L);  // (D) this warp's query row
+  float* p_w = q_w + D;                    // (L) its scores, then probabilities
+  const int64_t HD = int64_t{H} * D, R = 3 * HD;
+
+  for (int64_t bh = blockIdx.x; bh < BH; bh += gridDim.x) {
+    const int64_t b = bh / H;
+    const int h = static_cast<int>(bh % H);
+    const float* head = qkv + b * L * R + int64_t{h} * D;  // q of token 0; k at +HD, v at +2HD
+    __syncthreads();  // the previous head's readers are done with the tiles
+    for (int idx = threadIdx.x; idx < L * D; idx += blockDim.x) {
+      const int j = idx / D, d = idx % D;
+      const float* row = head + int64_t{j} * R;
+      k_s[j * ks + d] = row[HD + d];
+      v_s[idx] = row[2 * HD + d];
+    }
+    __syncthreads();
+
+    for (int i = warp; i < L; i += warps) {
+      const float* q_row = head + int64_t{i} * R;
+      for (int d = lane; d < D; d += 32) q_w[d] = q_row[d];
+      __syncwarp();
+      const int n = causal ? i + 1 : L;  // visible keys
+      float mx = -INFINITY;
+      for (int j = lane; j < n; j += 32) {
+        const float* k_row = k_s + j * ks;
+        float s = 0.0f;
+        for (int d = 0; d < D; ++d) s += q_w[d] * k_row[d];
+        s *= scale;  // the product scaled, not q, as the CPU does
+        p_w[j] = s;
+        mx = fmaxf(mx, s);
+      }
+      mx = warp_max(mx);
+      float sum = 0.0f;
+      for (int j = lane; j < n; j += 32) {
+        const float e = expf(p_w[j] - mx);
+        p_w[j] = e;
+        sum += e;
+      }
+      const float inv = 1.0f / warp_sum(sum);
+      float* p_row = probs != nullptr ? probs + (bh * L + i) * L : nullptr;
+      for (int j = lane; j < L; j += 32) {
+        const float p = j < n ? p_w[j] * inv : 0.0f;
+        p_w[j] = p;
+        if (p_row != nullptr) p_row[j] = p;
+      }
+      __syncwarp();
+      float* o_row = out + (b * L + i) * HD + int64_t{h} * D;
+      for (int d = lane; d < D; d += 32) {
+        float acc = 0.0f;
+        for (int j = 0; j < n; ++j) acc += p_w[j] * v_s[j * D + d];
+        o_row[d] = acc;
+      }
+      __syncwarp();  // q_w and p_w are rewritten for the next row
+    }
+  }
+}
+
+__global__ void attention_backward_kernel(float* __restrict__ dqkv, const float* __restrict__ dout,
+                                          const float* __restrict__ qkv, const float* __restrict__ probs, int64_t BH,
+                                          int L, int H, int D, bool causal, float scale, float* workspace,
+                                          int64_t block_floats) {
+  extern __shared__ float smem[];
+  float* buf = workspace != nullptr ? workspace + blockIdx.x * block_floats : smem;
+  const int ks = odd_stride(D);
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = blockDim.x >> 5;
+  float* k_s = buf;                // (L, ks); phase 2: Q (L, D)
+  float* v_s = k_s + L * ks;       // (L, ks); phase 2: dO (L, D)
+  float* ds_s = v_s + L * ks;      // (L, L) dP, then dS
+  float* do_w = ds_s + L * L + warp * D;  // (D) this warp's dO row
+  float* q_s = k_s;
+  float* do_s = v_s;
+  const int64_t HD = int64_t{H} * D, R = 3 * HD;
+
+  for (int64_t bh = blockIdx.x; bh < BH; bh += gridDim.x) {
+    const int64_t b = bh / H;
+    const int h = static_cast<int>(bh % H);
+    const float* head = qkv + b * L * R + int64_t{h} * D;
+    const float* dout_head = dout + b * L * HD + int64_t{h} * D;
+    float* dhead = dqkv + b * L * R + int64_t{h} * D;
+    const float* p_head = probs + bh * L * L;  // (L, L)
+    __syncthreads();  // the previous head's phase 2 is done with Q, dO and dS
+    for (int idx = threadIdx.x; idx < L * D; idx += blockDim.x) {
+      const int j = idx / D, d = idx % D;
+      const float* row = head + int64_t{j} * R;
+      k_s[j * ks + d] = row[HD + d];
+      v_s[j * ks + d] = row[2 * HD + d];
+    }
+    __syncthreads();
+
+    // Phase 1: query rows.
+    for (int i = warp; i < L; i += warps) {
+      const float* do_row = dout_head + int64_t{i} * HD;
+      for (int d = lane; d < D; d += 32) do_w[d] = do_row[d];
+      __syncwarp();
+      const int n = causal ? i + 1 : L;
+      const float* p_row = p_head + int64_t{i} * L;
+      float* ds_row = ds_s + i * L;
+      float dot = 0.0f;
+      for (int j = lane; j < n; j += 32) {
+        const float* v_row = v_s + j * ks;
+        float dp = 0.0f;
+        for (int d = 0; d < D; ++d) dp += do_w[d] * v_row[d];
+        ds_row[j] = dp;
+        dot += p_row[j] * dp;
+      }
+      dot = warp_sum(dot);
+      for (int j = lane; j < L; j += 32) ds_row[j] = j < n ? p_row[j] * (ds_row[j] - dot) : 0.0f;
+      __syncwarp();
+      float* dq_row = dhead + int64_t{i} * R;
+      for (int d = lane; d < D; d += 32) {
+        float acc = 0.0f;
+        for (int j = 0; j < n; ++j) acc += ds_row[j] * k_s[j * ks + d];
+        dq_row[d] = acc * scale;
+      }
+      __syncwarp();  // do_w is rewritten for the next row
+    }
+    __syncthreads();  // every dS row is written; K and V are no longer read
+
+    for (int idx = threadIdx.x; idx < L * D; idx += blockDim.x) {
+      const int i = idx / D, d = idx % D;
+      q_s[idx] = head[int64_t{i} * R + d];
+      do_s[idx] = dout_head[int64_t{i} * HD + d];
+    }
+    __syncthreads();
+
+    // Phase 2: key rows. Under the causal mask only queries i >= j see the key j.
+    for (int j = warp; j < L; j += warps) {
+      const int i0 = causal ? j : 0;
+      float* dk_row = dhead + int64_t{j} * R + HD;
+      float* dv_row = dk_row + HD;
+      for (int d = lane; d < D; d += 32) {
+        float dk = 0.0f, dv = 0.0f;
+        for (int i = i0; i < L; ++i) {
+          dk += ds_s[i * L + j] * q_s[i * D + d];
+          dv += p_head[int64_t{i} * L + j] * do_s[i * D + d];
+        }
+        dk_row[d] = dk * scale;
+        dv_row[d] = dv;
+      }
+    }
+  }
+}
+
+// The device's opt-in shared memory per block (device 0: the backend's one device).
+int64_t max_shared_bytes() {
+  static int64_t bytes = [] {
+    int device = 0, value = 0;
+    POSAPL_CUDA_CHECK(cudaGetDevice(&device));
+    POSAPL_CUDA_CHECK(cudaDeviceGetAttribute(&value, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+    return static_cast<int64_t>(value);
+  }();
+  return bytes;
+}
+
+struct Launch {
+  unsigned blocks;
+  int threads;
+  size_t shared_bytes;  // 0 when the tiles are in the workspace
+  float* workspace;     // null when the tiles are in shared memory
+  int64_t block_floats;
+};
+
+// Sizes the launch of `kernel` whose block needs block_floats of tiles, raising its dynamic
+// shared-memory limit when the tiles need more than the default 48 KiB.
+template <class Kernel>
+Launch plan(Kernel kernel, int64_t BH, int64_t block_floats, int threads, int64_t& raised_to) {
+  Launch launch{static_cast<unsigned>(std::min<int64_t>(BH, int64_t{1} << 20)), threads, 0, nullptr, block_floats};
+  const int64_t bytes = block_floats * static_cast<int64_t>(sizeof(float));
+  if (bytes <= max_shared_bytes()) {
+    if (bytes > 48 * 1024 && bytes > raised_to) {
+      POSAPL_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
+      raised_to = bytes;
+    }
+    launch.shared_bytes = static_cast<size_t>(bytes);
+    return launch;
+  }
+  // Workspace path: at most 256 MiB of tiles in flight.
+  const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>(BH, (int64_t{1} << 28) / bytes));
+  launch.blocks = static_cast<unsigned>(std::min<int64_t>(blocks, 1024));
+  launch.workspace = static_cast<float*>(scratch(ScratchSlot::Op, static_cast<size_t>(bytes) * launch.blocks));
+  return launch;
+}
+
+// Shapes whose tile indices would not fit the kernels' 32-bit arithmetic.
+void check_shape(const char* op, int64_t B, int64_t L, int64_t H, int64_t D) {
+  const int64_t limit = int64_t{1} << 30;
+  if (B < 0 || L < 0 || H < 0 || D < 0 || L * L >= limit || L * (D + 1) >= limit || H >= limit)
+    throw BackendError("POSAPL_SHAPE", std::string("posapl: CUDA ") + op + ": unsupported shape B=" +
+                                           std::to_string(B) + " L=" + std::to_string(L) + " H=" +
+                                           std::to_string(H) + " D=" + std::to_string(D));
+}
+
+int threads_for(int64_t L) { return 32 * static_cast<int>(std::clamp<int64_t>(L, 1, kMaxWarps)); }
+
+}  // namespace
+
+void attention_forward(float* out, float* probs, const float* qkv, int64_t B, int64_t L, int64_t H, int64_t D,
+                       bool causal) {
+  check_shape("attention_forward", B, L, H, D);
+  const int64_t BH = B * H;
+  if (BH == 0 || L == 0 || D == 0) return;
+  static int64_t raised_to = 0;
+  const int threads = threads_for(L);
+  const int64_t block_floats = L * odd_stride(static_cast<int>(D)) + L * D + (threads / 32) * (D + L);
+  const Launch launch = plan(attention_forward_kernel, BH, block_floats, threads, raised_to);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(D));
+  attention_forward_kernel<<<launch.blocks, launch.threads, launch.shared_bytes, stream()>>>(
+      out, probs, qkv, BH, static_cast<int>(L), static_cast<int>(H), static_cast<int>(D), causal, scale,
+      launch.workspace, launch.block_floats);
+  POSAPL_CUDA_LAUNCHED("attention_forward_kernel");
+}
+
+void attention_backward(float* dqkv, const float* dout, const float* qkv, const float* probs, int64_t B, int64_t L,
+                        int64_t H, int64_t D, bool causal) {
+  check_shape("attention_backward", B, L, H, D);
+  if (probs == nullptr)
+    throw BackendError("POSAPL_ARGS", "posapl: CUDA attention_backward: probs is null (the forward's softmax)");
+  const int64_t BH = B * H;
+  if (BH == 0 || L == 0 || D == 0) return;
+  static int64_t raised_to = 0;
+  const int threads = threads_for(L);
+  const int64_t block_floats = 2 * L * odd_stride(static_cast<int>(D)) + L * L + (threads / 32) * D;
+  const Launch launch = plan(attention_backward_kernel, BH, block_floats, threads, raised_to);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(D));
+  attention_backward_kernel<<<launch.blocks, launch.threads, launch.shared_bytes, stream()>>>(
+      dqkv, dout, qkv, probs, BH, static_cast<int>(L), static_cast<int>(H), static_cast<int>(D), causal, scale,
+      launch.workspace, launch.block_floats);
+  POSAPL_CUDA_LAUNCHED("attention_backward_kernel");
+}
+
+}  // namespace posapl::cuda
