@@ -28,11 +28,20 @@ if (missing.length > 0) {
   process.exit(2);
 }
 const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
-const r = spawnSync(process.execPath, [cmakeJs, 'build', '--out', out, '--CDPOSAPL_CUDA=ON', '--parallel', String(Math.max(1, os.cpus().length))], {
-  cwd: root, stdio: 'inherit',
-});
-if (r.status !== 0) {
-  console.error(`posapl-native: the CUDA build failed (cmake-js exit ${r.status}).`);
-  process.exit(r.status || 1);
+const cmake = (command, ...extra) => {
+  const r = spawnSync(process.execPath, [cmakeJs, command, '--out', out, '--CDPOSAPL_CUDA=ON', ...extra], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`posapl-native: the CUDA build failed (cmake-js ${command} exit ${r.status}).`);
+    process.exit(r.status || 1);
+  }
+};
+// CMake lists the sources when it configures: configure again when the list changed.
+const sources = require('./native-sources.js');
+const list = [...sources.cudaHost, ...sources.cuda].join('\n');
+const stamp = path.join(out, 'sources.stamp');
+if (!fs.existsSync(path.join(out, 'CMakeCache.txt')) || !fs.existsSync(stamp) || fs.readFileSync(stamp, 'utf8') !== list) {
+  cmake('configure');
+  fs.writeFileSync(stamp, list);
 }
+cmake('build', '--parallel', String(Math.max(1, os.cpus().length)));
 console.log(`posapl-native: built ${path.relative(root, path.join(out, 'Release', 'posapl_cuda.node'))}`);

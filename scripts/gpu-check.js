@@ -8,7 +8,7 @@
 //      parameters after one AdamW step;
 //   3. timings: training step at batch 32 and 256, encoding at batch 256, peak device memory, and
 //      PyTorch eager (tools/reference/bench_step_cuda.py) in the same run;
-//   4. a short table last; everything in OUT/gpu-check.json (OUT = $OUT or ./gpu-check-out).
+//   4. a short table last; everything in OUT/gpu-check-<sections>.json (OUT = $OUT or ./gpu-check-out).
 // Options: --sections ops,model,timing,torch (default all)  --steps N (timing repeats, default 6)
 'use strict';
 const fs = require('fs');
@@ -34,7 +34,7 @@ const steps = Number(option('steps', '6'));
 const out = process.env.OUT || path.join(root, 'gpu-check-out');
 fs.mkdirSync(out, { recursive: true });
 const results = { started: new Date().toISOString(), sections: [...sections] };
-const save = () => fs.writeFileSync(path.join(out, 'gpu-check.json'), JSON.stringify(results, null, 1));
+const save = () => fs.writeFileSync(path.join(out, `gpu-check-${[...sections].join('-')}.json`), JSON.stringify(results, null, 1));
 const log = (...a) => console.log(...a);
 const failures = [];
 
@@ -152,6 +152,24 @@ function sectionModel() {
     results.model.push(row);
     log(`  ${name}: images ${img.toExponential(2)} texts ${txt.toExponential(2)} losses ${loss.toExponential(2)} ` +
       `gradients ${grads.worst.toExponential(2)} (${grads.at}) after step ${after.worst.toExponential(2)} ${row.ok ? 'ok' : 'FAIL'} (${row.ms} ms)`);
+    // bf16: the frozen backbone's products in bf16 on CUDA against the CPU's fp32 embeddings.
+    gpu.setPrecision('bf16');
+    const cos = (a, b, e) => {
+      let worst = 1;
+      for (let i = 0; i < n; i++) {
+        let ab = 0, aa = 0, bb = 0;
+        for (let j = 0; j < e; j++) { const x = a[i * e + j], y = b[i * e + j]; ab += x * y; aa += x * x; bb += y * y; }
+        worst = Math.min(worst, ab / Math.sqrt(aa * bb));
+      }
+      return worst;
+    };
+    const E = cpu.config.embed_dim;
+    row.bf16Precision = gpu.precision;
+    row.bf16ImageCosine = cos(cpu.encodeImages(batch.pixels, n), gpu.encodeImages(batch.pixels, n), E);
+    row.bf16TextCosine = cos(cpu.encodeTexts(batch.ids, batch.posIds, n), gpu.encodeTexts(batch.ids, batch.posIds, n), E);
+    const bf16ok = gpu.precision === 'bf16' && row.bf16ImageCosine >= 0.999 && row.bf16TextCosine >= 0.999;
+    if (!bf16ok) failures.push(`model ${name} bf16: precision ${gpu.precision}, cosine images ${row.bf16ImageCosine}, texts ${row.bf16TextCosine}`);
+    log(`  ${name} bf16 (${gpu.precision}): worst cosine images ${row.bf16ImageCosine.toFixed(6)} texts ${row.bf16TextCosine.toFixed(6)} ${bf16ok ? 'ok' : 'FAIL'}`);
     cpu.dispose(); gpu.dispose();
     save();
   }
@@ -167,8 +185,10 @@ function sectionTiming() {
   results.timing = { step: [], encode: [] };
   const backend = new CudaBackend();
   const model = modelOn(backend, 'rsitmd');
-  for (const mode of ['fp32', 'tf32']) {
-    backend.setMathMode(mode);
+  // bf16: the frozen backbone's products in bf16 (fp32 accumulation), the adapters' GEMMs in TF32.
+  for (const mode of ['fp32', 'tf32', 'bf16']) {
+    backend.setMathMode(mode === 'fp32' ? 'fp32' : 'tf32');
+    model.setPrecision(mode === 'bf16' ? 'bf16' : 'fp32');
     for (const n of [32, 256]) {
       const batch = makeBatch(model.config, n, 3);
       backend.addon.deviceMemory({ resetPeak: true });
@@ -182,7 +202,7 @@ function sectionTiming() {
         times.push(Number(process.hrtime.bigint() - t0) / 1e9);
       }
       const mem = backend.addon.deviceMemory({ resetPeak: false });
-      const row = { mode, batch: n, seconds: median(times), all: times, peakBytes: mem.peakBytes };
+      const row = { mode, precision: model.precision, batch: n, seconds: median(times), all: times, peakBytes: mem.peakBytes };
       results.timing.step.push(row);
       log(`  step ${mode} batch ${n}: ${(row.seconds * 1e3).toFixed(1)} ms (peak ${(mem.peakBytes / 2 ** 30).toFixed(2)} GiB)`);
       save();

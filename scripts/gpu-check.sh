@@ -22,5 +22,15 @@ export OUT="${OUT:-$PWD/gpu-check-out}"
 mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,driver_version,memory.total,memory.used,clocks.sm,clocks.max.sm,temperature.gpu --format=csv 2>&1 | tee "$OUT/nvidia-smi.txt"
 echo "node $(node --version), $(nproc) cores, $(python3 -c 'import torch; print("torch", torch.__version__)' 2>/dev/null || echo 'no torch')"
-timeout 500 node scripts/gpu-check.js "$@" 2>&1 | tee "$OUT/gpu-check.log"
-exit "${PIPESTATUS[0]}"
+if [ $# -gt 0 ]; then
+  timeout 500 node scripts/gpu-check.js "$@" 2>&1 | tee "$OUT/gpu-check.log"
+  exit "${PIPESTATUS[0]}"
+fi
+# Correctness with every launch checked at once (a fault names its kernel), then the timings
+# without that synchronisation, in a fresh process (a fault would leave the context unusable).
+POSAPL_CUDA_SYNC=1 timeout 240 node scripts/gpu-check.js --sections ops,model 2>&1 | tee "$OUT/gpu-check-correctness.log"
+first=${PIPESTATUS[0]}
+timeout 240 node scripts/gpu-check.js --steps 4 --sections timing,torch 2>&1 | tee "$OUT/gpu-check-timing.log"
+second=${PIPESTATUS[0]}
+echo "gpu-check: correctness exit $first, timing exit $second"
+[ "$first" = 0 ] && [ "$second" = 0 ]

@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 import { createBackend } from '../../src/backend';
@@ -68,17 +69,22 @@ describeBuilt('the CUDA addon without a GPU', () => {
 
 describe('device "cuda" where no CUDA addon exists', () => {
   it('names the files looked for and the command that builds one', () => {
-    const spy = jest.spyOn(fs, 'existsSync').mockReturnValue(false);
+    // The compiled loader in a package folder with no build-cuda/ and no prebuilds/.
+    const pkg = fs.mkdtempSync(path.join(os.tmpdir(), 'posapl-nocuda-'));
     try {
-      jest.isolateModules(() => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const fresh = require('../../src/native/cudaAddon') as typeof import('../../src/native/cudaAddon');
-        expect(() => fresh.cudaAddon()).toThrow(expect.objectContaining({
-          code: 'POSAPL_NO_CUDA', message: expect.stringMatching(/has none \(looked for .*posapl_cuda\.node.*npm run build:cuda/),
-        }));
-      });
+      const lib = path.resolve(__dirname, '..', '..', 'lib');
+      fs.mkdirSync(path.join(pkg, 'lib', 'native'), { recursive: true });
+      fs.copyFileSync(path.join(lib, 'native', 'cudaAddon.js'), path.join(pkg, 'lib', 'native', 'cudaAddon.js'));
+      fs.copyFileSync(path.join(lib, 'errors.js'), path.join(pkg, 'lib', 'errors.js'));
+      const r = spawnSync(process.execPath, ['-e', `
+        try { require(${JSON.stringify(path.join(pkg, 'lib', 'native', 'cudaAddon.js'))}).cudaAddon(); }
+        catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`], { encoding: 'utf8', env: { ...process.env, POSAPL_CUDA_ADDON: '' } });
+      const error = JSON.parse(r.stdout);
+      expect(error.code).toBe('POSAPL_NO_CUDA');
+      expect(error.message).toContain(path.join(pkg, 'build-cuda', 'Release', 'posapl_cuda.node'));
+      expect(error.message).toMatch(/has none .*npm run build:cuda/);
     } finally {
-      spy.mockRestore();
+      fs.rmSync(pkg, { recursive: true, force: true });
     }
     expect(cudaAddonCandidates().some((f) => f.endsWith(path.join('build-cuda', 'Release', 'posapl_cuda.node')))).toBe(true);
   });
