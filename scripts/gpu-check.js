@@ -97,7 +97,7 @@ function sectionOps() {
       const t0 = Date.now();
       const cuda = new CudaBackend();
       cuda.setMathMode(mode);
-      const dual = new DualBackend(new CpuBackend(), cuda);
+      const dual = new DualBackend(new CpuBackend(), cuda, TOL[mode]);
       const model = modelOn(dual, config);
       const batch = makeBatch(model.config, n, 7);
       model.encodeImages(batch.pixels, n);
@@ -105,14 +105,16 @@ function sectionOps() {
       trainingStep(model, batch);
       trainingStep(model, { ...batch, microBatch: Math.max(1, n >> 1) });
       cuda.synchronize();
-      for (const r of dual.perOp()) {
-        const ok = r.error <= TOL[mode];
-        results.ops.push({ model: name, mode, ...r, ok });
-        if (!ok) failures.push(`op ${r.op} (${name}, ${mode}): ${r.error.toExponential(2)} at ${r.worstArg}`);
+      const perOp = dual.perOp();
+      for (const r of perOp) {
+        results.ops.push({ model: name, mode, ...r });
+        if (!r.ok) failures.push(`op ${r.op} (${name}, ${mode}): ${r.error.toExponential(2)} at ${r.worstArg}`);
       }
-      const bad = dual.perOp().filter((r) => r.error > TOL[mode]);
-      log(`  ${name} ${mode}: ${dual.perOp().length} ops, worst ${Math.max(...dual.perOp().map((r) => r.error)).toExponential(2)}` +
-        `${bad.length ? `; over ${TOL[mode]}: ${bad.map((r) => `${r.op}=${r.error.toExponential(2)}(${r.worstArg})`).join(' ')}` : ''} (${Date.now() - t0} ms)`);
+      const bad = perOp.filter((r) => !r.ok);
+      const nearZero = perOp.filter((r) => r.nearZero);
+      log(`  ${name} ${mode}: ${perOp.length} ops, ${bad.length} over ${TOL[mode]}` +
+        `${bad.length ? `: ${bad.map((r) => `${r.op}=${r.error.toExponential(2)}(${r.worstArg})`).join(' ')}` : ''}` +
+        `${nearZero.length ? `; passed on a near-zero reference (RMS <= 1e-6): ${nearZero.map((r) => `${r.op}(${r.worstArg} rel ${r.error.toExponential(1)}, rms ${r.diffRms.toExponential(1)} of ${r.refRms.toExponential(1)})`).join(' ')}` : ''} (${Date.now() - t0} ms)`);
       model.dispose();
       save();
     }
@@ -147,7 +149,9 @@ function sectionModel() {
     const host = (m) => new Map([...m.stateDict()].filter(([k]) => m.params.get(k).spec.trainable).map(([k, v]) => [k, v.data]));
     const after = worstOf(host(cpu), host(gpu));
     const row = { model: name, n, images: img, texts: txt, losses: loss, gradients: grads.worst, worstGradient: grads.at, paramsAfterStep: after.worst, ms: Date.now() - t0 };
-    row.ok = img <= 1e-4 && txt <= 1e-4 && loss <= 1e-4 && grads.worst <= 1e-3 && after.worst <= 1e-4;
+    // AdamW's first step moves each element by about lr * sign(g): where a gradient is rounding
+    // noise its sign may differ, so the parameters after a step are held to the gradients' 1e-3.
+    row.ok = img <= 1e-4 && txt <= 1e-4 && loss <= 1e-4 && grads.worst <= 1e-3 && after.worst <= 1e-3;
     if (!row.ok) failures.push(`model ${name}: ${JSON.stringify(row)}`);
     results.model.push(row);
     log(`  ${name}: images ${img.toExponential(2)} texts ${txt.toExponential(2)} losses ${loss.toExponential(2)} ` +
@@ -180,43 +184,94 @@ function median(xs) {
   return s[s.length >> 1];
 }
 
+/** Runs `f` once, then `steps` times between synchronisations; the median seconds. */
+function timed(backend, f) {
+  f();
+  backend.synchronize();
+  const ts = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = process.hrtime.bigint();
+    f();
+    backend.synchronize();
+    ts.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return { median: median(ts), all: ts };
+}
+
+// The CUDA addon's functions that are not ops (left out of the per-op profile).
+const NOT_OPS = new Set(['synchronize', 'deviceMemory', 'cudaProbe', 'info', 'setIsa', 'setMathMode', 'deviceAlloc', 'deviceFree']);
+
+/**
+ * Where one step's time goes: every op of the CUDA addon followed by a synchronisation, its wall
+ * time (launch, host work and device time) summed per op. The sum exceeds a normal step, which
+ * overlaps host and device.
+ */
+function profileStep(backend, step) {
+  const native = backend.addon;
+  const original = {};
+  const totals = {};
+  for (const name of Object.keys(native)) {
+    if (typeof native[name] !== 'function' || NOT_OPS.has(name)) continue;
+    original[name] = native[name];
+    native[name] = (...args) => {
+      const t0 = process.hrtime.bigint();
+      const r = original[name](...args);
+      original.synchronize ? original.synchronize() : native.synchronize();
+      const t = totals[name] ?? (totals[name] = { op: name, calls: 0, ms: 0 });
+      t.calls += 1;
+      t.ms += Number(process.hrtime.bigint() - t0) / 1e6;
+      return r;
+    };
+  }
+  try {
+    backend.synchronize();
+    const t0 = process.hrtime.bigint();
+    step();
+    backend.synchronize();
+    return { totalMs: Number(process.hrtime.bigint() - t0) / 1e6, ops: Object.values(totals).sort((a, b) => b.ms - a.ms) };
+  } finally {
+    for (const [name, f] of Object.entries(original)) native[name] = f;
+  }
+}
+
 function sectionTiming() {
-  log('== timing: CUDA backend (ViT-B/32 rsitmd, random weights)');
-  results.timing = { step: [], encode: [] };
-  const backend = new CudaBackend();
-  const model = modelOn(backend, 'rsitmd');
-  // bf16: the frozen backbone's products in bf16 (fp32 accumulation), the adapters' GEMMs in TF32.
+  log('== timing: CUDA backend (ViT-B/32 rsitmd, random weights; a fresh model per precision)');
+  results.timing = { step: [], encode: [], profile: [] };
+  // model.setPrecision: tf32 runs the frozen backbone's products on TF32 tensor cores; bf16 runs
+  // them in bf16 (fp32 accumulation) and its other fp32 products in TF32; both keep the adapters
+  // and the losses in exact fp32 (cuda_common.cuh).
   for (const mode of ['fp32', 'tf32', 'bf16']) {
-    backend.setMathMode(mode === 'fp32' ? 'fp32' : 'tf32');
-    model.setPrecision(mode === 'bf16' ? 'bf16' : 'fp32');
+    const backend = new CudaBackend();
+    const model = modelOn(backend, 'rsitmd');
+    model.setPrecision(mode);
     for (const n of [32, 256]) {
       const batch = makeBatch(model.config, n, 3);
-      backend.addon.deviceMemory({ resetPeak: true });
-      trainingStep(model, batch); // warm-up: arenas, cuBLAS
       backend.synchronize();
-      const times = [];
-      for (let i = 0; i < steps; i++) {
-        const t0 = process.hrtime.bigint();
-        trainingStep(model, batch);
-        backend.synchronize();
-        times.push(Number(process.hrtime.bigint() - t0) / 1e9);
-      }
+      backend.addon.deviceMemory({ resetPeak: true });
+      const t = timed(backend, () => trainingStep(model, batch));
       const mem = backend.addon.deviceMemory({ resetPeak: false });
-      const row = { mode, precision: model.precision, batch: n, seconds: median(times), all: times, peakBytes: mem.peakBytes };
+      const row = { mode, precision: model.precision, batch: n, seconds: t.median, all: t.all, peakBytes: mem.peakBytes };
       results.timing.step.push(row);
       log(`  step ${mode} batch ${n}: ${(row.seconds * 1e3).toFixed(1)} ms (peak ${(mem.peakBytes / 2 ** 30).toFixed(2)} GiB)`);
+      if (n === 256 && mode !== 'fp32') {
+        const p = profileStep(backend, () => trainingStep(model, batch));
+        results.timing.profile.push({ mode, batch: n, ...p });
+        log(`  profile ${mode} batch ${n} (every op synchronised: ${p.totalMs.toFixed(1)} ms): ` +
+          p.ops.slice(0, 10).map((o) => `${o.op} ${o.ms.toFixed(1)} ms/${o.calls}`).join(', '));
+      }
       save();
     }
     const n = 256;
     const batch = makeBatch(model.config, n, 5);
-    const time = (f) => { f(); backend.synchronize(); const ts = []; for (let i = 0; i < steps; i++) { const t0 = process.hrtime.bigint(); f(); backend.synchronize(); ts.push(Number(process.hrtime.bigint() - t0) / 1e9); } return median(ts); };
-    const img = time(() => model.encodeImages(batch.pixels, n));
-    const txt = time(() => model.encodeTexts(batch.ids, batch.posIds, n));
-    results.timing.encode.push({ mode, batch: n, imagesPerS: n / img, captionsPerS: n / txt });
+    backend.addon.deviceMemory({ resetPeak: true });
+    const img = timed(backend, () => model.encodeImages(batch.pixels, n)).median;
+    const txt = timed(backend, () => model.encodeTexts(batch.ids, batch.posIds, n)).median;
+    const mem = backend.addon.deviceMemory({ resetPeak: false });
+    results.timing.encode.push({ mode, batch: n, imagesPerS: n / img, captionsPerS: n / txt, peakBytes: mem.peakBytes });
     log(`  encode ${mode} batch ${n}: ${(n / img).toFixed(0)} images/s, ${(n / txt).toFixed(0)} captions/s`);
     save();
+    model.dispose();
   }
-  model.dispose();
 }
 
 function sectionTorch() {

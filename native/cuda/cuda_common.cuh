@@ -40,6 +40,20 @@ enum class MathMode : int { Fp32 = 0, Tf32 = 1 };
 MathMode math_mode();
 void set_math_mode(MathMode mode);
 
+// TF32 is for the frozen backbone's products: the trainable adapters and the losses run their
+// GEMMs in exact fp32 whatever the mode (their gradients are what training reads, and they are a
+// few percent of the FLOPs). Ops are enqueued in host order, so a host-side scope suffices.
+class ExactFp32Scope {
+ public:
+  ExactFp32Scope() : saved_(math_mode()) { set_math_mode(MathMode::Fp32); }
+  ~ExactFp32Scope() { set_math_mode(saved_); }
+  ExactFp32Scope(const ExactFp32Scope&) = delete;
+  ExactFp32Scope& operator=(const ExactFp32Scope&) = delete;
+
+ private:
+  MathMode saved_;
+};
+
 // cuBLAS GemmEx on the backend stream (gemm.cu), column-major as cuBLAS takes it; alpha and beta
 // on the host. tf32 picks the TF32 compute type for fp32 operands (bf16 operands always use fp32
 // accumulation).

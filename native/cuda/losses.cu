@@ -164,6 +164,7 @@ __global__ void loss_values_kernel(double* __restrict__ values, const double* __
 
 RetrievalLossValues retrieval_losses(float* dI, float* dT, const float* I, const float* T, const int32_t* ids,
                                      int64_t N, int64_t E, const RetrievalLossOptions& options) {
+  const ExactFp32Scope exact;  // adapters and losses: exact fp32 (cuda_common.cuh)
   if (N == 0) return {std::numeric_limits<double>::quiet_NaN(), 0.0};  // the CPU's 0 / 0 and 0 / 2
   const double scale = options.logit_scale, margin = options.margin, gamma = options.gamma;
   const double wc = options.contrastive_weight * scale / (2.0 * N);

@@ -20,6 +20,7 @@ __global__ void relu_mask_kernel(float* dh, const float* h, int64_t n) {
 
 void mlp_adapter_forward(float* out, float* saved, const float* x, const float* w1, const float* b1, const float* w2,
                          const float* b2, int64_t rows, int64_t C, int64_t R, int64_t Cout) {
+  const ExactFp32Scope exact;  // adapters and losses: exact fp32 (cuda_common.cuh)
   float* h = saved;  // (rows,R)
   cuda::gemm(false, true, rows, R, C, 1.0f, x, C, w1, C, 0.0f, h, R, b1, Activation::Relu, nullptr);
   cuda::gemm(false, true, rows, Cout, R, 1.0f, h, R, w2, R, 0.0f, out, Cout, b2, Activation::None, nullptr);
@@ -28,6 +29,7 @@ void mlp_adapter_forward(float* out, float* saved, const float* x, const float* 
 void mlp_adapter_backward(float* dx, float* dw1, float* db1, float* dw2, float* db2, float* scratch,
                           const float* dout, const float* x, const float* w1, const float* w2, const float* saved,
                           int64_t rows, int64_t C, int64_t R, int64_t Cout) {
+  const ExactFp32Scope exact;  // adapters and losses: exact fp32 (cuda_common.cuh)
   const float* h = saved;  // (rows,R)
   float* dh = scratch;     // (rows,R)
   // Linear2: dw2 += dout^T h, db2 += sum dout, dh = dout w2.

@@ -36,6 +36,7 @@ Saved<F> saved_views(F* saved, int64_t T, int64_t R) {
 void sa_adapter_forward(float* out, float* saved, const float* m, const float* wd, const float* bd, const float* win,
                         const float* bin, const float* wo, const float* bo, const float* wu, const float* bu,
                         int64_t N, int64_t L, int64_t C, int64_t R, int64_t H) {
+  const ExactFp32Scope exact;  // adapters and losses: exact fp32 (cuda_common.cuh)
   const int64_t T = N * L;  // tokens
   const Saved<float> s = saved_views(saved, T, R);
   cuda::gemm(false, true, T, R, C, 1.0f, m, C, wd, C, 0.0f, s.y, R, bd, Activation::None, nullptr);
@@ -53,6 +54,7 @@ void sa_adapter_backward(float* dm, float* dwd, float* dbd, float* dwin, float* 
                          float* dwu, float* dbu, float* scratch, const float* dout, const float* m, const float* wd,
                          const float* win, const float* wo, const float* wu, const float* saved, int64_t N,
                          int64_t L, int64_t C, int64_t R, int64_t H) {
+  const ExactFp32Scope exact;  // adapters and losses: exact fp32 (cuda_common.cuh)
   const int64_t T = N * L;
   const Saved<const float> s = saved_views(saved, T, R);
   float* da = scratch;         // (T,R): da, then dy = da + dqkv win

@@ -92,6 +92,7 @@ void side_fusion_forward(float* s4, float* saved, const float* f1, const float* 
                          const float* w1, const float* b1, const float* w2, const float* b2, const float* w3,
                          const float* b3, const float* w4, const float* b4, int64_t N, int64_t L, int64_t C,
                          bool chained, bool mean) {
+  const ExactFp32Scope exact;  // adapters and losses: exact fp32 (cuda_common.cuh)
   const int64_t T = N * L;               // tokens
   const int64_t G = mean ? N : T;        // rows of s_k and s4
   const int64_t P = mean ? L : 1;        // tokens averaged into one row
@@ -138,6 +139,7 @@ void side_fusion_backward(float* df1, float* df2, float* df3, float* df4, float*
                           const float* ds4, const float* f1, const float* f2, const float* f3, const float* w1,
                           const float* w2, const float* w3, const float* w4, const float* saved, int64_t N,
                           int64_t L, int64_t C, bool chained, bool mean) {
+  const ExactFp32Scope exact;  // adapters and losses: exact fp32 (cuda_common.cuh)
   const int64_t T = N * L;
   const int64_t G = mean ? N : T;
   const int64_t P = mean ? L : 1;

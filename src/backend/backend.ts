@@ -124,6 +124,8 @@ export interface Backend extends BackendOps {
   hostView(t: Tensor): HostArray | null;
   /** Copies a host array of t's size into t. */
   write(t: Tensor, a: HostArray): void;
+  /** How this backend's fp32 products run, where it has a choice (CUDA: exact fp32 or TF32 tensor cores). */
+  setMathMode?(mode: 'fp32' | 'tf32'): void;
   /** Whether this backend (on this machine) runs `op`; the model falls back where it does not. */
   supportsOp(op: OpName): boolean;
   readonly allocations: AllocationStats;

@@ -50,6 +50,9 @@ function device(v: unknown): unknown {
   return out;
 }
 
+// The CUDA addon's math mode as last set (each backend sets its own before its ops run).
+let activeMathMode: 'fp32' | 'tf32' = 'fp32';
+
 // Blocks are rounded to 512 bytes so that close sizes share the pool and views stay aligned.
 const round = (bytes: number) => Math.max(512, Math.ceil(bytes / 512) * 512);
 
@@ -72,10 +75,12 @@ export class CudaBackend implements Backend {
     return this.native;
   }
 
-  /** How the fp32 GEMMs run: exact fp32 (parity) or TF32 tensor cores. */
+  /** How this backend's fp32 GEMMs run: exact fp32 (parity) or TF32 tensor cores. */
   setMathMode(mode: 'fp32' | 'tf32'): void {
-    this.native.setMathMode({ mode });
+    this.mathMode = mode;
   }
+
+  private mathMode: 'fp32' | 'tf32' = 'fp32';
 
   /** Waits for every op enqueued so far (a kernel's fault surfaces here). */
   synchronize(): void {
@@ -183,6 +188,11 @@ export class CudaBackend implements Backend {
 
   /** Runs a src/ops wrapper against the CUDA addon with the tensors as device descriptors. */
   private run<A, R>(f: (a: A) => R, a: unknown): R {
+    // The addon's math mode is one per process: set this backend's before its ops.
+    if (activeMathMode !== this.mathMode) {
+      this.native.setMathMode({ mode: this.mathMode });
+      activeMathMode = this.mathMode;
+    }
     return withAddon(this.native, () => f(device(a) as A));
   }
 

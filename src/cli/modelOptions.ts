@@ -16,7 +16,7 @@ export const MODEL_OPTIONS = {
   weights: { name: 'weights', kind: 'string', value: 'FILE', help: 'open_clip ViT-B/32 weights, the frozen backbone (open_clip_pytorch_model.bin or .safetensors)' },
   checkpoint: { name: 'checkpoint', kind: 'string', value: 'FILE', help: "POSAPL checkpoint (posapl-train's best.safetensors, or the authors' state dict)" },
   tokenizer: { name: 'tokenizer', kind: 'string', value: 'PATH', help: "CLIP tokenizer: bpe_simple_vocab_16e6.txt.gz, tokenizer.json, a folder with vocab.json + merges.txt, or 'byte-level' (the demo's) (default: beside --weights, else $POSAPL_TOKENIZER)" },
-  precision: { name: 'precision', kind: 'string', help: "frozen backbone's products: fp32, or bf16 (AMX; falls back to fp32 where the CPU lacks it)", default: 'fp32', choices: ['fp32', 'bf16'] },
+  precision: { name: 'precision', kind: 'string', help: "frozen backbone's products: fp32; tf32 (CUDA tensor cores; fp32 on the CPU); bf16 (AMX or CUDA tensor cores; fp32 where neither exists)", default: 'fp32', choices: ['fp32', 'tf32', 'bf16'] },
   device: { name: 'device', kind: 'string', help: 'where to compute (cuda needs the CUDA build: npm run build:cuda)', default: 'cpu', choices: ['cpu', 'cuda'] },
 } satisfies Record<string, OptionSpec>;
 

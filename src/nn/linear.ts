@@ -10,8 +10,11 @@ import { Activation, Backend } from '../backend/backend';
 import { Tensor } from '../backend/tensor';
 import { LinearWeights, Parameter } from './parameter';
 
-/** Arithmetic of the frozen backbone's products. */
-export type Precision = 'fp32' | 'bf16';
+/**
+ * Arithmetic of the frozen backbone's products: fp32; tf32 (CUDA: TF32 tensor cores, fp32 on the
+ * CPU); bf16 (bf16 operands, fp32 accumulation: AMX on the CPU, tensor cores on CUDA).
+ */
+export type Precision = 'fp32' | 'tf32' | 'bf16';
 
 export class Linear {
   readonly weight: Parameter;

@@ -23,14 +23,15 @@ export interface LoadModelOptions {
   random?: boolean;
   /** A POSAPL checkpoint in the authors' layout (with or without `model.`), full or adapters only. */
   checkpoint?: string;
-  /** The backend the model runs on: only 'cpu' until the CUDA backend lands. */
+  /** The backend the model runs on: 'cpu', or 'cuda' (the CUDA addon of `npm run build:cuda`; POSAPL_NO_CUDA says why where it cannot run). */
   device?: 'cpu' | 'cuda';
   /** Seed of the initialisation of whatever no file provides (default 0). */
   seed?: number;
   /**
-   * 'fp32' (default), or 'bf16': the frozen backbone's products in bf16 on AMX with fp32
-   * accumulation; adapters, gradients, losses and AdamW stay fp32. Falls back to fp32 where the
-   * CPU lacks AMX-BF16 (model.precision tells which runs).
+   * 'fp32' (default); 'tf32': the frozen backbone's products on TF32 tensor cores (CUDA; fp32 on
+   * the CPU); 'bf16': those products in bf16 with fp32 accumulation (AMX on the CPU, tensor cores on
+   * CUDA; fp32 on a CPU without AMX-BF16). Adapters, gradients, losses and AdamW stay fp32
+   * (model.precision tells which runs).
    */
   precision?: Precision;
 }
@@ -44,7 +45,6 @@ export async function loadModel(opts: LoadModelOptions): Promise<PosaplModel> {
   if (device !== 'cpu' && device !== 'cuda') {
     throw posaplError('POSAPL_TYPE', `Expected 'cpu' or 'cuda' for device but received ${JSON.stringify(device)}`);
   }
-  // Throws POSAPL_NO_CUDA for 'cuda' until its backend lands.
   const backend = createBackend(device);
   const seed = opts.seed ?? 0;
   if (!Number.isInteger(seed)) throw posaplError('POSAPL_TYPE', `Expected integer for seed but received ${String(seed)}`);
@@ -57,8 +57,8 @@ export async function loadModel(opts: LoadModelOptions): Promise<PosaplModel> {
     throw posaplError('POSAPL_TYPE', `Expected boolean for random but received ${String(opts.random)}`);
   }
   const precision = opts.precision ?? 'fp32';
-  if (precision !== 'fp32' && precision !== 'bf16') {
-    throw posaplError('POSAPL_TYPE', `Expected 'fp32' or 'bf16' for precision but received ${JSON.stringify(precision)}`);
+  if (precision !== 'fp32' && precision !== 'tf32' && precision !== 'bf16') {
+    throw posaplError('POSAPL_TYPE', `Expected 'fp32', 'tf32' or 'bf16' for precision but received ${JSON.stringify(precision)}`);
   }
   if (!opts.weights && !opts.random && !opts.checkpoint) throw noBackbone('no weights given');
   if (opts.weights && opts.random) throw posaplError('POSAPL_ARGS', 'loadModel: weights and random: true exclude each other');
@@ -73,7 +73,7 @@ export async function loadModel(opts: LoadModelOptions): Promise<PosaplModel> {
     }
   }
   // Packed after the weights are final.
-  if (precision === 'bf16') model.setPrecision('bf16');
+  if (precision !== 'fp32') model.setPrecision(precision);
   return model;
 }
 

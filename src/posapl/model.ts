@@ -81,24 +81,29 @@ export class PosaplModel {
     this.text = new TextTower(backend, this.params, config);
   }
 
-  /** Arithmetic of the frozen backbone's products: 'fp32', or 'bf16' (AMX) where the CPU has it. */
+  /** Arithmetic of the frozen backbone's products that runs: 'fp32', 'tf32' (CUDA) or 'bf16' (AMX or CUDA). */
   get precision(): Precision {
     return this.precisionInUse;
   }
 
   /**
    * Runs the frozen backbone's Linears in bf16 (weights packed once, activations rounded as they
-   * are read, fp32 accumulation) or back in fp32. Adapters, gradients, losses and AdamW stay fp32.
-   * Where the CPU or OS lacks AMX-BF16, 'bf16' falls back to fp32: read `precision` to see which
-   * runs. Call again after changing frozen weights.
+   * are read, fp32 accumulation), in TF32 (CUDA), or back in fp32. Adapters, gradients, losses and
+   * AdamW stay fp32. 'bf16' falls back to fp32 where the CPU or OS lacks AMX-BF16 and 'tf32' on the
+   * CPU: read `precision` to see which runs. Call again after changing frozen weights.
    */
   setPrecision(precision: Precision): Precision {
     this.checkUsable();
-    if (precision !== 'fp32' && precision !== 'bf16') {
-      throw posaplError('POSAPL_TYPE', `Expected 'fp32' or 'bf16' for precision but received ${JSON.stringify(precision)}`);
+    if (precision !== 'fp32' && precision !== 'tf32' && precision !== 'bf16') {
+      throw posaplError('POSAPL_TYPE', `Expected 'fp32', 'tf32' or 'bf16' for precision but received ${JSON.stringify(precision)}`);
     }
-    const effective: Precision = precision === 'bf16' && this.backend.supportsOp('gemmBf16') ? 'bf16' : 'fp32';
-    for (const block of [...this.vision.blocks, ...this.text.blocks]) block.setPrecision(effective);
+    const tf32 = this.backend.setMathMode !== undefined;
+    const effective: Precision = precision === 'bf16' && this.backend.supportsOp('gemmBf16') ? 'bf16'
+      : precision !== 'fp32' && tf32 ? 'tf32' : 'fp32';
+    // The fp32 products left (all of them in tf32, the patch stem and projections in bf16) run on
+    // TF32 tensor cores where the backend has them; adapters and losses stay exact fp32.
+    this.backend.setMathMode?.(effective === 'fp32' ? 'fp32' : 'tf32');
+    for (const block of [...this.vision.blocks, ...this.text.blocks]) block.setPrecision(effective === 'bf16' ? 'bf16' : 'fp32');
     this.precisionInUse = effective;
     // Cached activations were shaped for the previous precision (the fused MLP keeps no GELU output).
     this.dropActivations();
