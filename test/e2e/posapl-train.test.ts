@@ -366,7 +366,7 @@ describe('--precision', () => {
     }
     const bad = run(EVAL_BIN, [...args, '--precision', 'fp16']);
     expect(bad.status).not.toBe(0);
-    expect(bad.stderr).toMatch(/--precision must be one of fp32, bf16/);
+    expect(bad.stderr).toMatch(/--precision must be one of fp32, tf32, bf16/);
   });
 });
 
