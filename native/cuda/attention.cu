@@ -32,11 +32,29 @@ constexpr int kMaxWarps = 8;
 // An odd row stride: lanes reading column d of 32 consecutive rows hit 32 different banks.
 __host__ __device__ inline int odd_stride(int D) { return D | 1; }
 
+// sum_k a[k*sa] b[k*sb] over k < n in four independent chains: one running sum would be a
+// serial FMA chain whose latency bounds these short loops.
+__device__ __forceinline__ float strided_dot(const float* a, int sa, const float* b, int sb, int n) {
+  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+  int k = 0;
+  for (; k + 4 <= n; k += 4) {
+    s0 += a[k * sa] * b[k * sb];
+    s1 += a[(k + 1) * sa] * b[(k + 1) * sb];
+    s2 += a[(k + 2) * sa] * b[(k + 2) * sb];
+    s3 += a[(k + 3) * sa] * b[(k + 3) * sb];
+  }
+  for (; k < n; ++k) s0 += a[k * sa] * b[k * sb];
+  return (s0 + s1) + (s2 + s3);
+}
+
+// kWorkspace: the tiles live in the global workspace rather than in shared memory (a separate
+// instantiation, so that the shared path compiles to shared-memory loads).
+template <bool kWorkspace>
 __global__ void attention_forward_kernel(float* __restrict__ out, float* __restrict__ probs,
                                          const float* __restrict__ qkv, int64_t BH, int L, int H, int D, bool causal,
                                          float scale, float* workspace, int64_t block_floats) {
   extern __shared__ float smem[];
-  float* buf = workspace != nullptr ? workspace + blockIdx.x * block_floats : smem;
+  float* buf = kWorkspace ? workspace + blockIdx.x * block_floats : smem;
   const int ks = odd_stride(D);
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = blockDim.x >> 5;
   float* k_s = buf;                        // (L, ks)
@@ -65,10 +83,7 @@ __global__ void attention_forward_kernel(float* __restrict__ out, float* __restr
       const int n = causal ? i + 1 : L;  // visible keys
       float mx = -INFINITY;
       for (int j = lane; j < n; j += 32) {
-        const float* k_row = k_s + j * ks;
-        float s = 0.0f;
-        for (int d = 0; d < D; ++d) s += q_w[d] * k_row[d];
-        s *= scale;  // the product scaled, not q, as the CPU does
+        const float s = strided_dot(q_w, 1, k_s + j * ks, 1, D) * scale;  // the product scaled, as the CPU does
         p_w[j] = s;
         mx = fmaxf(mx, s);
       }
@@ -88,22 +103,19 @@ __global__ void attention_forward_kernel(float* __restrict__ out, float* __restr
       }
       __syncwarp();
       float* o_row = out + (b * L + i) * HD + int64_t{h} * D;
-      for (int d = lane; d < D; d += 32) {
-        float acc = 0.0f;
-        for (int j = 0; j < n; ++j) acc += p_w[j] * v_s[j * D + d];
-        o_row[d] = acc;
-      }
+      for (int d = lane; d < D; d += 32) o_row[d] = strided_dot(p_w, 1, v_s + d, D, n);
       __syncwarp();  // q_w and p_w are rewritten for the next row
     }
   }
 }
 
+template <bool kWorkspace>
 __global__ void attention_backward_kernel(float* __restrict__ dqkv, const float* __restrict__ dout,
                                           const float* __restrict__ qkv, const float* __restrict__ probs, int64_t BH,
                                           int L, int H, int D, bool causal, float scale, float* workspace,
                                           int64_t block_floats) {
   extern __shared__ float smem[];
-  float* buf = workspace != nullptr ? workspace + blockIdx.x * block_floats : smem;
+  float* buf = kWorkspace ? workspace + blockIdx.x * block_floats : smem;
   const int ks = odd_stride(D);
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = blockDim.x >> 5;
   float* k_s = buf;                // (L, ks); phase 2: Q (L, D)
@@ -140,9 +152,7 @@ __global__ void attention_backward_kernel(float* __restrict__ dqkv, const float*
       float* ds_row = ds_s + i * L;
       float dot = 0.0f;
       for (int j = lane; j < n; j += 32) {
-        const float* v_row = v_s + j * ks;
-        float dp = 0.0f;
-        for (int d = 0; d < D; ++d) dp += do_w[d] * v_row[d];
+        const float dp = strided_dot(do_w, 1, v_s + j * ks, 1, D);
         ds_row[j] = dp;
         dot += p_row[j] * dp;
       }
@@ -150,11 +160,7 @@ __global__ void attention_backward_kernel(float* __restrict__ dqkv, const float*
       for (int j = lane; j < L; j += 32) ds_row[j] = j < n ? p_row[j] * (ds_row[j] - dot) : 0.0f;
       __syncwarp();
       float* dq_row = dhead + int64_t{i} * R;
-      for (int d = lane; d < D; d += 32) {
-        float acc = 0.0f;
-        for (int j = 0; j < n; ++j) acc += ds_row[j] * k_s[j * ks + d];
-        dq_row[d] = acc * scale;
-      }
+      for (int d = lane; d < D; d += 32) dq_row[d] = strided_dot(ds_row, 1, k_s + d, ks, n) * scale;
       __syncwarp();  // do_w is rewritten for the next row
     }
     __syncthreads();  // every dS row is written; K and V are no longer read
@@ -172,13 +178,8 @@ __global__ void attention_backward_kernel(float* __restrict__ dqkv, const float*
       float* dk_row = dhead + int64_t{j} * R + HD;
       float* dv_row = dk_row + HD;
       for (int d = lane; d < D; d += 32) {
-        float dk = 0.0f, dv = 0.0f;
-        for (int i = i0; i < L; ++i) {
-          dk += ds_s[i * L + j] * q_s[i * D + d];
-          dv += p_head[int64_t{i} * L + j] * do_s[i * D + d];
-        }
-        dk_row[d] = dk * scale;
-        dv_row[d] = dv;
+        dk_row[d] = strided_dot(ds_s + i0 * L + j, L, q_s + i0 * D + d, D, L - i0) * scale;
+        dv_row[d] = strided_dot(p_head + int64_t{i0} * L + j, L, do_s + i0 * D + d, D, L - i0);
       }
     }
   }
@@ -245,9 +246,10 @@ void attention_forward(float* out, float* probs, const float* qkv, int64_t B, in
   static int64_t raised_to = 0;
   const int threads = threads_for(L);
   const int64_t block_floats = L * odd_stride(static_cast<int>(D)) + L * D + (threads / 32) * (D + L);
-  const Launch launch = plan(attention_forward_kernel, BH, block_floats, threads, raised_to);
+  const Launch launch = plan(attention_forward_kernel<false>, BH, block_floats, threads, raised_to);
   const float scale = 1.0f / std::sqrt(static_cast<float>(D));
-  attention_forward_kernel<<<launch.blocks, launch.threads, launch.shared_bytes, stream()>>>(
+  auto kernel = launch.workspace != nullptr ? attention_forward_kernel<true> : attention_forward_kernel<false>;
+  kernel<<<launch.blocks, launch.threads, launch.shared_bytes, stream()>>>(
       out, probs, qkv, BH, static_cast<int>(L), static_cast<int>(H), static_cast<int>(D), causal, scale,
       launch.workspace, launch.block_floats);
   POSAPL_CUDA_LAUNCHED("attention_forward_kernel");
@@ -263,9 +265,10 @@ void attention_backward(float* dqkv, const float* dout, const float* qkv, const 
   static int64_t raised_to = 0;
   const int threads = threads_for(L);
   const int64_t block_floats = 2 * L * odd_stride(static_cast<int>(D)) + L * L + (threads / 32) * D;
-  const Launch launch = plan(attention_backward_kernel, BH, block_floats, threads, raised_to);
+  const Launch launch = plan(attention_backward_kernel<false>, BH, block_floats, threads, raised_to);
   const float scale = 1.0f / std::sqrt(static_cast<float>(D));
-  attention_backward_kernel<<<launch.blocks, launch.threads, launch.shared_bytes, stream()>>>(
+  auto kernel = launch.workspace != nullptr ? attention_backward_kernel<true> : attention_backward_kernel<false>;
+  kernel<<<launch.blocks, launch.threads, launch.shared_bytes, stream()>>>(
       dqkv, dout, qkv, probs, BH, static_cast<int>(L), static_cast<int>(H), static_cast<int>(D), causal, scale,
       launch.workspace, launch.block_floats);
   POSAPL_CUDA_LAUNCHED("attention_backward_kernel");
