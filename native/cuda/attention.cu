@@ -49,18 +49,43 @@ __device__ __forceinline__ float strided_dot(const float* a, int sa, const float
 
 // kWorkspace: the tiles live in the global workspace rather than in shared memory (a separate
 // instantiation, so that the shared path compiles to shared-memory loads).
+// The forward's tiles are read as float4: rows padded to a multiple of 4 floats (zeros), and
+// K's row stride is 4 times an odd number, so that the 8 lanes of each quarter-warp reading
+// 16 bytes of 8 different key rows hit distinct banks.
+__host__ __device__ inline int round4(int n) { return (n + 3) & ~3; }
+__host__ __device__ inline int k_stride4(int D) { return (round4(D) / 4) % 2 == 1 ? round4(D) : round4(D) + 4; }
+
+// Query rows per warp pass: each K or V element loaded from shared memory serves this many rows.
+constexpr int kRows = 4;
+
+__device__ __forceinline__ float dot4(float4 a, float4 b, float acc) {
+  acc = fmaf(a.x, b.x, acc);
+  acc = fmaf(a.y, b.y, acc);
+  acc = fmaf(a.z, b.z, acc);
+  return fmaf(a.w, b.w, acc);
+}
+
+// Tiles: K (L, k_stride4(D)), V (round4(L), D) with zero rows past L, and per warp kRows query
+// rows (round4(D)) and kRows probability rows (round4(L)).
+inline int64_t forward_block_floats(int64_t L, int64_t D, int warps) {
+  const int Lp = round4(static_cast<int>(L)), Dp = round4(static_cast<int>(D));
+  return L * k_stride4(static_cast<int>(D)) + Lp * D + int64_t{warps} * kRows * (Dp + Lp);
+}
+
+// kWorkspace: the tiles live in the global workspace rather than in shared memory (a separate
+// instantiation, so that the shared path compiles to shared-memory loads).
 template <bool kWorkspace>
 __global__ void attention_forward_kernel(float* __restrict__ out, float* __restrict__ probs,
                                          const float* __restrict__ qkv, int64_t BH, int L, int H, int D, bool causal,
                                          float scale, float* workspace, int64_t block_floats) {
-  extern __shared__ float smem[];
-  float* buf = kWorkspace ? workspace + blockIdx.x * block_floats : smem;
-  const int ks = odd_stride(D);
+  extern __shared__ float4 smem4[];
+  float* buf = kWorkspace ? workspace + blockIdx.x * block_floats : reinterpret_cast<float*>(smem4);
+  const int ks = k_stride4(D), Dp = round4(D), Lp = round4(L);
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = blockDim.x >> 5;
-  float* k_s = buf;                        // (L, ks)
-  float* v_s = k_s + L * ks;               // (L, D)
-  float* q_w = v_s + L * D + warp * (D + L);  // (D) this warp's query row
-  float* p_w = q_w + D;                    // (L) its scores, then probabilities
+  float* k_s = buf;                                       // (L, ks)
+  float* v_s = k_s + L * ks;                              // (Lp, D)
+  float* q_w = v_s + Lp * D + warp * kRows * (Dp + Lp);  // (kRows, Dp) this warp's query rows
+  float* p_w = q_w + kRows * Dp;                          // (kRows, Lp) their scores, then probabilities
   const int64_t HD = int64_t{H} * D, R = 3 * HD;
 
   for (int64_t bh = blockIdx.x; bh < BH; bh += gridDim.x) {
@@ -68,43 +93,76 @@ __global__ void attention_forward_kernel(float* __restrict__ out, float* __restr
     const int h = static_cast<int>(bh % H);
     const float* head = qkv + b * L * R + int64_t{h} * D;  // q of token 0; k at +HD, v at +2HD
     __syncthreads();  // the previous head's readers are done with the tiles
-    for (int idx = threadIdx.x; idx < L * D; idx += blockDim.x) {
+    for (int idx = threadIdx.x; idx < L * ks; idx += blockDim.x) {
+      const int j = idx / ks, d = idx % ks;
+      k_s[idx] = d < D ? head[int64_t{j} * R + HD + d] : 0.0f;
+    }
+    for (int idx = threadIdx.x; idx < Lp * D; idx += blockDim.x) {
       const int j = idx / D, d = idx % D;
-      const float* row = head + int64_t{j} * R;
-      k_s[j * ks + d] = row[HD + d];
-      v_s[idx] = row[2 * HD + d];
+      v_s[idx] = j < L ? head[int64_t{j} * R + 2 * HD + d] : 0.0f;
     }
     __syncthreads();
 
-    for (int i = warp; i < L; i += warps) {
-      const float* q_row = head + int64_t{i} * R;
-      for (int d = lane; d < D; d += 32) q_w[d] = q_row[d];
-      __syncwarp();
-      const int n = causal ? i + 1 : L;  // visible keys
-      float mx = -INFINITY;
-      for (int j = lane; j < n; j += 32) {
-        const float s = strided_dot(q_w, 1, k_s + j * ks, 1, D) * scale;  // the product scaled, as the CPU does
-        p_w[j] = s;
-        mx = fmaxf(mx, s);
-      }
-      mx = warp_max(mx);
-      float sum = 0.0f;
-      for (int j = lane; j < n; j += 32) {
-        const float e = expf(p_w[j] - mx);
-        p_w[j] = e;
-        sum += e;
-      }
-      const float inv = 1.0f / warp_sum(sum);
-      float* p_row = probs != nullptr ? probs + (bh * L + i) * L : nullptr;
-      for (int j = lane; j < L; j += 32) {
-        const float p = j < n ? p_w[j] * inv : 0.0f;
-        p_w[j] = p;
-        if (p_row != nullptr) p_row[j] = p;
+    for (int i0 = warp * kRows; i0 < L; i0 += warps * kRows) {
+      const int rows = min(kRows, L - i0);
+      for (int idx = lane; idx < kRows * Dp; idx += 32) {
+        const int r = idx / Dp, d = idx % Dp;
+        q_w[idx] = r < rows && d < D ? head[int64_t{i0 + r} * R + d] : 0.0f;
       }
       __syncwarp();
-      float* o_row = out + (b * L + i) * HD + int64_t{h} * D;
-      for (int d = lane; d < D; d += 32) o_row[d] = strided_dot(p_w, 1, v_s + d, D, n);
-      __syncwarp();  // q_w and p_w are rewritten for the next row
+      // Keys visible to the pass's last row; row r sees j <= i0 + r under the mask.
+      const int n_max = causal ? i0 + rows : L;
+      float mx[kRows];
+      for (int r = 0; r < kRows; ++r) mx[r] = -INFINITY;
+      for (int j = lane; j < n_max; j += 32) {
+        const float4* k4 = reinterpret_cast<const float4*>(k_s + j * ks);
+        float acc[kRows] = {};
+        for (int d4 = 0; d4 < Dp / 4; ++d4) {
+          const float4 k = k4[d4];
+          for (int r = 0; r < kRows; ++r) acc[r] = dot4(reinterpret_cast<const float4*>(q_w + r * Dp)[d4], k, acc[r]);
+        }
+        for (int r = 0; r < kRows; ++r) {
+          const bool visible = !causal || j <= i0 + r;
+          const float sc = acc[r] * scale;  // the product scaled, as the CPU does
+          p_w[r * Lp + j] = visible ? sc : -INFINITY;
+          if (visible) mx[r] = fmaxf(mx[r], sc);
+        }
+      }
+      float inv[kRows];
+      for (int r = 0; r < kRows; ++r) {
+        mx[r] = warp_max(mx[r]);
+        float sum = 0.0f;
+        for (int j = lane; j < n_max; j += 32) {
+          const float e = expf(p_w[r * Lp + j] - mx[r]);  // masked: exp(-inf) = 0
+          p_w[r * Lp + j] = e;
+          sum += e;
+        }
+        inv[r] = 1.0f / warp_sum(sum);
+      }
+      for (int r = 0; r < kRows; ++r) {
+        float* p_row = probs != nullptr && r < rows ? probs + (bh * L + i0 + r) * L : nullptr;
+        for (int j = lane; j < Lp; j += 32) {
+          const float p = j < n_max ? p_w[r * Lp + j] * inv[r] : 0.0f;
+          p_w[r * Lp + j] = p;
+          if (p_row != nullptr && j < L) p_row[j] = p;
+        }
+      }
+      __syncwarp();
+      // out rows = P V, lanes along D; P read 4 keys at a time (zeros past each row's keys).
+      const int jn = round4(n_max);
+      for (int d0 = 0; d0 < D; d0 += 32) {
+        const int d = min(d0 + lane, D - 1);  // lanes past D compute a copy and store nothing
+        float acc[kRows] = {};
+        for (int j4 = 0; j4 < jn; j4 += 4) {
+          const float4 v = make_float4(v_s[j4 * D + d], v_s[(j4 + 1) * D + d], v_s[(j4 + 2) * D + d],
+                                       v_s[(j4 + 3) * D + d]);
+          for (int r = 0; r < kRows; ++r) acc[r] = dot4(*reinterpret_cast<const float4*>(p_w + r * Lp + j4), v, acc[r]);
+        }
+        if (d0 + lane < D)
+          for (int r = 0; r < kRows; ++r)  // a fixed trip count keeps acc in registers
+            if (r < rows) out[(b * L + i0 + r) * HD + int64_t{h} * D + d] = acc[r];
+      }
+      __syncwarp();  // q_w and p_w are rewritten for the next pass
     }
   }
 }
@@ -234,7 +292,8 @@ void check_shape(const char* op, int64_t B, int64_t L, int64_t H, int64_t D) {
                                            std::to_string(H) + " D=" + std::to_string(D));
 }
 
-int threads_for(int64_t L) { return 32 * static_cast<int>(std::clamp<int64_t>(L, 1, kMaxWarps)); }
+// One warp per pass of rows, at most kMaxWarps.
+int threads_for(int64_t passes) { return 32 * static_cast<int>(std::clamp<int64_t>(passes, 1, kMaxWarps)); }
 
 }  // namespace
 
@@ -244,8 +303,8 @@ void attention_forward(float* out, float* probs, const float* qkv, int64_t B, in
   const int64_t BH = B * H;
   if (BH == 0 || L == 0 || D == 0) return;
   static int64_t raised_to = 0;
-  const int threads = threads_for(L);
-  const int64_t block_floats = L * odd_stride(static_cast<int>(D)) + L * D + (threads / 32) * (D + L);
+  const int threads = threads_for((L + kRows - 1) / kRows);  // a warp takes kRows query rows a pass
+  const int64_t block_floats = forward_block_floats(L, D, threads / 32);
   const Launch launch = plan(attention_forward_kernel<false>, BH, block_floats, threads, raised_to);
   const float scale = 1.0f / std::sqrt(static_cast<float>(D));
   auto kernel = launch.workspace != nullptr ? attention_forward_kernel<true> : attention_forward_kernel<false>;
