@@ -2,10 +2,11 @@
 // (B,L,H*D), probs (B,H,L,L).
 //
 // One block per (batch, head), grid-striding over them. The block stages its head's K and V in
-// shared memory; its warps take query rows in turn, lanes over keys for the scores and over
-// head dimensions for the products with V or K, so that every shared read is either a broadcast
-// or conflict-free: K (and V in the backward) is stored with an odd row stride, since there the
-// 32 lanes read 32 different key rows at one column.
+// shared memory; its warps take query rows in turn (four at a time in the forward, so that each
+// K or V element read serves four rows), lanes over keys for the scores and over head
+// dimensions for the products with V or K, so that every shared read is either a broadcast or
+// conflict-free: where the 32 lanes read 32 different key rows, the row stride is odd (4 x odd
+// for the forward's float4 reads).
 //
 // The backward runs in two block-wide phases so that no two warps add into one element (no
 // atomics, the same bits every run):
