@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The one GPU check of the CUDA backend (issue 13): plain Node, no jest, nothing from node_modules
 // but node-gyp-build (the CPU addon's loader). Run it on a GPU host through scripts/gpu-check.sh.
+//   0. every case of the op harness (src/opHarness) on CUDA: TEST against float64 references, GRAD
+//      against finite differences, and against the CPU backend on fresh random inputs;
 //   1. every op of the model, CUDA against the CPU backend on identical inputs (dual backend),
 //      tiny and ViT-B/32 models, both flag sets (rsitmd: chained Side Fusion; rsicd: per-layer POS
 //      adapters, end-add), fp32 and tf32;
@@ -9,7 +11,7 @@
 //   3. timings: training step at batch 32 and 256, encoding at batch 256, peak device memory, and
 //      PyTorch eager (tools/reference/bench_step_cuda.py) in the same run;
 //   4. a short table last; everything in OUT/gpu-check-<sections>.json (OUT = $OUT or ./gpu-check-out).
-// Options: --sections ops,model,timing,torch (default all)  --steps N (timing repeats, default 6)
+// Options: --sections harness,ops,model,timing,torch (default all)  --steps N (timing repeats, default 6)
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -29,7 +31,7 @@ const option = (name, fallback) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? argv[i + 1] : fallback;
 };
-const sections = new Set(option('sections', 'ops,model,timing,torch').split(','));
+const sections = new Set(option('sections', 'harness,ops,model,timing,torch').split(','));
 const steps = Number(option('steps', '6'));
 const out = process.env.OUT || path.join(root, 'gpu-check-out');
 fs.mkdirSync(out, { recursive: true });
@@ -119,6 +121,79 @@ function sectionOps() {
       save();
     }
   }
+}
+
+/**
+ * The op harness (src/opHarness, the cases `npm test` runs on every CPU ISA) on CUDA: TEST
+ * (against float64 references) and GRAD (against finite differences) on the CUDA backend, and
+ * every case on CUDA against the CPU backend from the same fresh random inputs (outputs poisoned
+ * with NaN first: an unwritten element fails), in fp32 and, for the cases TF32 changes, in tf32.
+ */
+function sectionHarness() {
+  log('== harness: every op case on CUDA (TEST, GRAD, and against the CPU backend)');
+  const harness = require(path.join(lib, 'opHarness'));
+  const seed = 1 + Math.floor(Math.random() * 2 ** 30); // fresh inputs each run (recorded)
+  results.harness = { seed, cases: [] };
+  const cpu = new CpuBackend();
+  const cuda = new CudaBackend();
+  const cases = harness.opCases();
+  const tally = { test: [0, 0], grad: [0, 0], compare: [0, 0], tf32: [0, 0], skipped: 0 };
+  const count = (k, ok) => { tally[k][ok ? 0 : 1] += 1; };
+  for (const c of cases) {
+    const row = { name: c.name, op: c.op, precision: c.precision };
+    try {
+      cuda.setMathMode('fp32');
+      const t = harness.testCase(cuda, c, seed);
+      if (t.skipped) { row.skipped = t.skipped; tally.skipped += 1; results.harness.cases.push(row); continue; }
+      row.test = summarize(t); count('test', t.ok);
+      if (c.grad) { const g = harness.gradCase(cuda, c, seed); row.grad = summarize(g); count('grad', g.ok); }
+      // (bf16Pack's cases read the packing back through gemmBf16: layouts are each backend's own.)
+      const k = harness.compareBackends(c, cpu, cuda, { seed: seed + 1, tolerance: { fp32: TOL.fp32, bf16: 1e-2 } });
+      if (k.skipped) row.compareSkipped = k.skipped;
+      else { row.compare = summarize(k); count('compare', k.ok); }
+      if (c.precision === 'fp32' && TF32_OPS.has(c.op)) {
+        cuda.setMathMode('tf32');
+        const k32 = harness.compareBackends(c, cpu, cuda, { seed: seed + 2, tolerance: { fp32: TOL.tf32 } });
+        row.tf32 = summarize(k32); count('tf32', k32.ok);
+      }
+    } catch (e) {
+      row.error = `${e.code || ''} ${e.message}`;
+      count('test', false);
+    }
+    const bad = ['test', 'grad', 'compare', 'tf32'].filter((k) => row[k] && !row[k].ok);
+    if (bad.length || row.error) {
+      failures.push(`harness ${c.name}: ${row.error || bad.map((k) => `${k} ${row[k].worst}`).join('; ')}`);
+      log(`  FAIL ${c.name}: ${row.error || bad.map((k) => `${k} ${row[k].worst} ${row[k].problems.join(' ')}`).join('; ')}`);
+    }
+    results.harness.cases.push(row);
+  }
+  cuda.setMathMode('fp32');
+  results.harness.tally = tally;
+  log(`  ${cases.length} cases (seed ${seed}): TEST ${tally.test[0]} ok / ${tally.test[1]} failed, GRAD ${tally.grad[0]}/${tally.grad[1]}, ` +
+    `against CPU fp32 ${tally.compare[0]}/${tally.compare[1]}, tf32 ${tally.tf32[0]}/${tally.tf32[1]}, skipped ${tally.skipped}`);
+  // PERF mode on CUDA: the model-sized cases of one batch-32 step, each op synchronised.
+  results.harness.perf = [];
+  for (const c of harness.perfCases()) {
+    try {
+      const p = harness.perfCase(cuda, c, { seed, repeats: 20, sync: () => cuda.synchronize() });
+      results.harness.perf.push(p);
+    } catch (e) {
+      results.harness.perf.push({ name: c.name, op: c.op, error: `${e.code || ''} ${e.message}` });
+    }
+  }
+  log('  PERF (CUDA, batch-32 shapes): ' + results.harness.perf.filter((p) => !p.error && !p.skipped)
+    .map((p) => `${p.name} ${(p.ms * 1e3).toFixed(0)} us ${p.gflops >= 1000 ? `${(p.gflops / 1e3).toFixed(1)} TFLOP/s` : `${p.gbytesPerSecond.toFixed(0)} GB/s`}`).join('; '));
+  cuda.freeAll();
+  save();
+}
+
+// The ops whose products TF32 changes (the adapters and the losses stay exact fp32 under it).
+const TF32_OPS = new Set(['gemm', 'patchEmbed']);
+
+/** A case report in brief: ok, the worst check, problems. */
+function summarize(r) {
+  const worst = r.checks.reduce((w, k) => (!w || k.normError > w.normError ? k : w), null);
+  return { ok: r.ok, worst: worst ? `${worst.output} ${worst.normError.toExponential(2)} (max ${worst.maxError.toExponential(2)}, tol ${worst.tolerance})` : '', problems: r.problems };
 }
 
 function worstOf(mapA, mapB) {
@@ -331,6 +406,7 @@ function main() {
       save();
     }
   };
+  run('harness', sectionHarness);
   run('ops', sectionOps);
   run('model', sectionModel);
   run('timing', sectionTiming);

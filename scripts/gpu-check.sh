@@ -28,7 +28,7 @@ if [ $# -gt 0 ]; then
 fi
 # Correctness with every launch checked at once (a fault names its kernel), then the timings
 # without that synchronisation, in a fresh process (a fault would leave the context unusable).
-POSAPL_CUDA_SYNC=1 timeout 240 node scripts/gpu-check.js --sections ops,model 2>&1 | tee "$OUT/gpu-check-correctness.log"
+POSAPL_CUDA_SYNC=1 timeout 240 node scripts/gpu-check.js --sections harness,ops,model 2>&1 | tee "$OUT/gpu-check-correctness.log"
 first=${PIPESTATUS[0]}
 timeout 240 node scripts/gpu-check.js --steps 4 --sections timing,torch 2>&1 | tee "$OUT/gpu-check-timing.log"
 second=${PIPESTATUS[0]}
