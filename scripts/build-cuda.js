@@ -27,7 +27,13 @@ if (missing.length > 0) {
     'The CPU addon (npm install) does not need them.');
   process.exit(2);
 }
-const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
+let cmakeJs;
+try {
+  cmakeJs = require.resolve('cmake-js/bin/cmake-js');
+} catch {
+  console.error('posapl-native: npm run build:cuda needs cmake-js (a development dependency): run "npm install cmake-js" first.');
+  process.exit(2);
+}
 const cmake = (command, ...extra) => {
   const r = spawnSync(process.execPath, [cmakeJs, command, '--out', out, '--CDPOSAPL_CUDA=ON', ...extra], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) {

@@ -66,7 +66,8 @@ export function cudaAddonCandidates(): string[] {
   return [
     ...(own ? [path.resolve(own)] : []),
     path.join(packageRoot, 'build-cuda', 'Release', 'posapl_cuda.node'),
-    path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'posapl_cuda.node'),
+    // Beside, not inside, prebuilds/<platform>-<arch>: node-gyp-build must never take it for the CPU addon.
+    path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}-cuda`, 'posapl_cuda.node'),
   ];
 }
 
