@@ -12,6 +12,7 @@
 //      PyTorch eager (tools/reference/bench_step_cuda.py) in the same run;
 //   4. a short table last; everything in OUT/gpu-check-<sections>.json (OUT = $OUT or ./gpu-check-out).
 // Options: --sections harness,ops,model,timing,torch (default all)  --steps N (timing repeats, default 6)
+//          --timing-config rsitmd|rsicd|tiny-rsitmd|tiny-rsicd  --batches 32,256
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -33,6 +34,9 @@ const option = (name, fallback) => {
 };
 const sections = new Set(option('sections', 'harness,ops,model,timing,torch').split(','));
 const steps = Number(option('steps', '6'));
+// The timed model and batches (a tiny model and small batches smoke-test the script itself).
+const timingConfig = option('timing-config', 'rsitmd');
+const batches = option('batches', '32,256').split(',').map(Number);
 const out = process.env.OUT || path.join(root, 'gpu-check-out');
 fs.mkdirSync(out, { recursive: true });
 const results = { started: new Date().toISOString(), sections: [...sections] };
@@ -310,16 +314,17 @@ function profileStep(backend, step) {
 }
 
 function sectionTiming() {
-  log('== timing: CUDA backend (ViT-B/32 rsitmd, random weights; a fresh model per precision)');
+  log(`== timing: CUDA backend (${timingConfig}, random weights; a fresh model per precision)`);
   results.timing = { step: [], encode: [], profile: [] };
   // model.setPrecision: tf32 runs the frozen backbone's products on TF32 tensor cores; bf16 runs
   // them in bf16 (fp32 accumulation) and its other fp32 products in TF32; both keep the adapters
   // and the losses in exact fp32 (cuda_common.cuh).
   for (const mode of ['fp32', 'tf32', 'bf16']) {
     const backend = new CudaBackend();
-    const model = modelOn(backend, 'rsitmd');
+    const model = modelOn(backend, CONFIGS[`vitb32-${timingConfig}`] ?? CONFIGS[timingConfig]);
     model.setPrecision(mode);
-    for (const n of [32, 256]) {
+    const largest = Math.max(...batches);
+    for (const n of batches) {
       const batch = makeBatch(model.config, n, 3);
       backend.synchronize();
       backend.addon.deviceMemory({ resetPeak: true });
@@ -328,7 +333,7 @@ function sectionTiming() {
       const row = { mode, precision: model.precision, batch: n, seconds: t.median, all: t.all, peakBytes: mem.peakBytes };
       results.timing.step.push(row);
       log(`  step ${mode} batch ${n}: ${(row.seconds * 1e3).toFixed(1)} ms (peak ${(mem.peakBytes / 2 ** 30).toFixed(2)} GiB)`);
-      if (n === 256 && mode !== 'fp32') {
+      if (n === largest && mode !== 'fp32') {
         const p = profileStep(backend, () => trainingStep(model, batch));
         results.timing.profile.push({ mode, batch: n, ...p });
         log(`  profile ${mode} batch ${n} (every op synchronised: ${p.totalMs.toFixed(1)} ms): ` +
@@ -336,7 +341,7 @@ function sectionTiming() {
       }
       save();
     }
-    const n = 256;
+    const n = largest;
     const batch = makeBatch(model.config, n, 5);
     backend.addon.deviceMemory({ resetPeak: true });
     const img = timed(backend, () => model.encodeImages(batch.pixels, n)).median;
