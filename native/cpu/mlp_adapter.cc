@@ -1,36 +1,19 @@
 #include "posapl/mlp_adapter.h"
 
-#include "posapl/gemm.h"
-#include "posapl/threadpool.h"
+#include "posapl/mlp_adapter_steps.h"
+#include "step_ops.h"
 
 namespace posapl {
 
 void mlp_adapter_forward(float* out, float* saved, const float* x, const float* w1, const float* b1,
                          const float* w2, const float* b2, int64_t rows, int64_t C, int64_t R, int64_t Cout) {
-  float* h = saved;  // (rows,R)
-  gemm(false, true, rows, R, C, 1.0f, x, C, w1, C, 0.0f, h, R, b1, Activation::Relu, nullptr);
-  gemm(false, true, rows, Cout, R, 1.0f, h, R, w2, R, 0.0f, out, Cout, b2, Activation::None, nullptr);
+  mlp_adapter_forward_steps<CpuStepOps>(out, saved, x, w1, b1, w2, b2, rows, C, R, Cout);
 }
 
 void mlp_adapter_backward(float* dx, float* dw1, float* db1, float* dw2, float* db2, float* scratch,
                           const float* dout, const float* x, const float* w1, const float* w2, const float* saved,
                           int64_t rows, int64_t C, int64_t R, int64_t Cout) {
-  const float* h = saved;  // (rows,R)
-  float* dh = scratch;     // (rows,R)
-  // Linear2: dw2 += dout^T h, db2 += sum dout, dh = dout w2.
-  gemm(true, false, Cout, R, rows, 1.0f, dout, Cout, h, R, 1.0f, dw2, R, nullptr, Activation::None, nullptr);
-  bias_grad(db2, dout, rows, Cout, true);
-  gemm(false, false, rows, R, Cout, 1.0f, dout, Cout, w2, R, 0.0f, dh, R, nullptr, Activation::None, nullptr);
-  // ReLU: h > 0 exactly where its input was > 0, so h serves as the mask.
-  parallel_for(rows * R, 1 << 14, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i)
-      if (!(h[i] > 0.0f)) dh[i] = 0.0f;
-  });
-  // Linear1.
-  gemm(true, false, R, C, rows, 1.0f, dh, R, x, C, 1.0f, dw1, C, nullptr, Activation::None, nullptr);
-  bias_grad(db1, dh, rows, R, true);
-  if (dx != nullptr)
-    gemm(false, false, rows, C, R, 1.0f, dh, R, w1, C, 0.0f, dx, C, nullptr, Activation::None, nullptr);
+  mlp_adapter_backward_steps<CpuStepOps>(dx, dw1, db1, dw2, db2, scratch, dout, x, w1, w2, saved, rows, C, R, Cout);
 }
 
 }  // namespace posapl

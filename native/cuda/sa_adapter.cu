@@ -1,85 +1,26 @@
-// The SA-adapter on the device: the CPU's sequence (native/cpu/sa_adapter.cc) of GEMMs, bias
-// gradients and attention through the cuda:: ops, with the saved and scratch layouts of
-// posapl/sa_adapter.h. Everything is enqueued on the backend stream; nothing waits.
-// Calls are qualified (cuda::gemm): Activation arguments would otherwise also find the CPU
-// posapl::gemm by argument-dependent lookup.
+// The SA-adapter on the device: the steps every backend shares (posapl/sa_adapter_steps.h) over the CUDA
+// primitives (step_ops.h), in exact fp32 whatever the math mode (cuda_common.cuh).
 #include "cuda_common.cuh"
 #include "cuda_ops.h"
+#include "posapl/sa_adapter_steps.h"
+#include "step_ops.h"
 
 namespace posapl::cuda {
-
-namespace {
-
-// The saved buffer's parts; F is float in the forward (writes) and const float in the backward.
-template <typename F>
-struct Saved {
-  F* y;      // (T,R)
-  F* qkv;    // (T,3R)
-  F* att;    // (T,R)
-  F* a;      // (T,R)
-  F* probs;  // (N,H,L,L)
-};
-
-template <typename F>
-Saved<F> saved_views(F* saved, int64_t T, int64_t R) {
-  Saved<F> s;
-  s.y = saved;
-  s.qkv = s.y + T * R;
-  s.att = s.qkv + 3 * T * R;
-  s.a = s.att + T * R;
-  s.probs = s.a + T * R;
-  return s;
-}
-
-}  // namespace
 
 void sa_adapter_forward(float* out, float* saved, const float* m, const float* wd, const float* bd, const float* win,
                         const float* bin, const float* wo, const float* bo, const float* wu, const float* bu,
                         int64_t N, int64_t L, int64_t C, int64_t R, int64_t H) {
-  const ExactFp32Scope exact;  // adapters and losses: exact fp32 (cuda_common.cuh)
-  const int64_t T = N * L;  // tokens
-  const Saved<float> s = saved_views(saved, T, R);
-  cuda::gemm(false, true, T, R, C, 1.0f, m, C, wd, C, 0.0f, s.y, R, bd, Activation::None, nullptr);
-  cuda::gemm(false, true, T, 3 * R, R, 1.0f, s.y, R, win, R, 0.0f, s.qkv, 3 * R, bin, Activation::None, nullptr);
-  cuda::attention_forward(s.att, s.probs, s.qkv, N, L, H, R / H, false);
-  // a = out_proj(att) + y: start from y and let the GEMM accumulate (beta 1).
-  if (T * R > 0)
-    POSAPL_CUDA_CHECK(cudaMemcpyAsync(s.a, s.y, static_cast<size_t>(T * R) * sizeof(float), cudaMemcpyDeviceToDevice,
-                                      stream()));
-  cuda::gemm(false, true, T, R, R, 1.0f, s.att, R, wo, R, 1.0f, s.a, R, bo, Activation::None, nullptr);
-  cuda::gemm(false, true, T, C, R, 1.0f, s.a, R, wu, R, 0.0f, out, C, bu, Activation::None, nullptr);
+  const ExactFp32Scope exact;
+  sa_adapter_forward_steps<CudaStepOps>(out, saved, m, wd, bd, win, bin, wo, bo, wu, bu, N, L, C, R, H);
 }
 
 void sa_adapter_backward(float* dm, float* dwd, float* dbd, float* dwin, float* dbin, float* dwo, float* dbo,
                          float* dwu, float* dbu, float* scratch, const float* dout, const float* m, const float* wd,
                          const float* win, const float* wo, const float* wu, const float* saved, int64_t N,
                          int64_t L, int64_t C, int64_t R, int64_t H) {
-  const ExactFp32Scope exact;  // adapters and losses: exact fp32 (cuda_common.cuh)
-  const int64_t T = N * L;
-  const Saved<const float> s = saved_views(saved, T, R);
-  float* da = scratch;         // (T,R): da, then dy = da + dqkv win
-  float* datt = da + T * R;    // (T,R)
-  float* dqkv = datt + T * R;  // (T,3R)
-
-  // Up projection.
-  cuda::gemm(true, false, C, R, T, 1.0f, dout, C, s.a, R, 1.0f, dwu, R, nullptr, Activation::None, nullptr);
-  cuda::bias_grad(dbu, dout, T, C, true);
-  cuda::gemm(false, false, T, R, C, 1.0f, dout, C, wu, R, 0.0f, da, R, nullptr, Activation::None, nullptr);
-  // out_proj (the residual passes da straight to y).
-  cuda::gemm(true, false, R, R, T, 1.0f, da, R, s.att, R, 1.0f, dwo, R, nullptr, Activation::None, nullptr);
-  cuda::bias_grad(dbo, da, T, R, true);
-  cuda::gemm(false, false, T, R, R, 1.0f, da, R, wo, R, 0.0f, datt, R, nullptr, Activation::None, nullptr);
-  // Attention and in_proj.
-  cuda::attention_backward(dqkv, datt, s.qkv, s.probs, N, L, H, R / H, false);
-  cuda::gemm(true, false, 3 * R, R, T, 1.0f, dqkv, 3 * R, s.y, R, 1.0f, dwin, R, nullptr, Activation::None, nullptr);
-  cuda::bias_grad(dbin, dqkv, T, 3 * R, true);
-  float* dy = da;  // dy = da + dqkv win, accumulated onto da
-  cuda::gemm(false, false, T, R, 3 * R, 1.0f, dqkv, 3 * R, win, R, 1.0f, dy, R, nullptr, Activation::None, nullptr);
-  // Down projection.
-  cuda::gemm(true, false, R, C, T, 1.0f, dy, R, m, C, 1.0f, dwd, C, nullptr, Activation::None, nullptr);
-  cuda::bias_grad(dbd, dy, T, R, true);
-  if (dm != nullptr)
-    cuda::gemm(false, false, T, C, R, 1.0f, dy, R, wd, C, 0.0f, dm, C, nullptr, Activation::None, nullptr);
+  const ExactFp32Scope exact;
+  sa_adapter_backward_steps<CudaStepOps>(dm, dwd, dbd, dwin, dbin, dwo, dbo, dwu, dbu, scratch, dout, m, wd, win, wo,
+      wu, saved, N, L, C, R, H);
 }
 
 }  // namespace posapl::cuda
