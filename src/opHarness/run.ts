@@ -1,0 +1,388 @@
+/**
+ * The op harness's modes, on any Backend and only through its interface (alloc, write, toHost,
+ * free, supportsOp and the ops):
+ * - TEST: a case's outputs against its float64 reference;
+ * - GRAD: a backward op's gradients against central finite differences of its float64 forward
+ *   (sampled elements, and whole-gradient projections on random directions);
+ * - compareBackends: two backends (CUDA against the CPU, say) on the same fresh random inputs;
+ * - PERF: the op's time per call (median of repeats), with its FLOP and byte counts.
+ * Every mode poisons the outputs (NaN) and fails a case whose outputs are not all written.
+ */
+import type { Backend } from '../backend/backend';
+import type { Tensor } from '../backend/tensor';
+import { SeededRandom, hashSeed } from '../seededRandom';
+import { Expected, HostValues, OpCase, Precision, TensorSpec, Tensors, initialValues, sizeOf } from './opCase';
+
+/** Default relative tolerances, norm-wise and of the worst element against the largest, by precision. */
+export const TOLERANCE: Record<Precision, number> = { fp32: 2e-5, bf16: 1e-2 };
+/** Default relative tolerance of fp32 gradients against finite differences. */
+export const GRAD_TOLERANCE = 1e-4;
+
+const INT_POISON = -2147483648;
+const FD_STEP = 1e-5;
+const FD_SAMPLES = 12;
+const FD_DIRECTIONS = 2;
+
+/** One output's comparison: norm-wise relative error, and the worst element's error relative to the largest value. */
+export interface OutputCheck {
+  output: string;
+  normError: number;
+  maxError: number;
+  tolerance: number;
+  ok: boolean;
+  /** The worst element, for the message. */
+  detail: string;
+}
+
+/** What a mode found for one case. */
+export interface CaseReport {
+  name: string;
+  op: string;
+  /** Why the case did not run (the backend does not support its op), or undefined. */
+  skipped?: string;
+  ok: boolean;
+  checks: OutputCheck[];
+  /** Outputs left (partly) unwritten, and other failures that are not a tolerance. */
+  problems: string[];
+}
+
+/** A case's results on one backend: every output and accumulator, copied to the host. */
+export interface CaseRun {
+  outputs: Record<string, Float32Array | Int32Array>;
+  /** The scalar results the op returned. */
+  scalars: Record<string, number>;
+  /** Outputs with poisoned elements left, as messages. */
+  unwritten: string[];
+}
+
+function nameHash(name: string): number {
+  let h = 0x9e3779b9;
+  for (let i = 0; i < name.length; i++) h = hashSeed(h, name.charCodeAt(i));
+  return h;
+}
+
+type Values = Record<string, Float32Array | Int32Array>;
+// The last case's inputs, kept: a test runs one case on several ISAs and thread counts in a row.
+let lastInputs: { c: OpCase; seed: number; values: Values } | null = null;
+
+/**
+ * The starting values of a case's in, acc and ghost tensors: a function of the seed and the names
+ * only (never of the backend). Callers must not change them.
+ */
+export function caseInputs(c: OpCase, specs: Record<string, TensorSpec>, seed: number): Values {
+  if (lastInputs?.c === c && lastInputs.seed === seed) return lastInputs.values;
+  const values: Values = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    if (spec.role !== 'in' && spec.role !== 'acc' && spec.role !== 'ghost') continue;
+    values[name] = initialValues(spec, new SeededRandom(hashSeed(seed, nameHash(c.name), nameHash(name))), sizeOf(spec.shape));
+  }
+  lastInputs = { c, seed, values };
+  return values;
+}
+
+/** Why a backend cannot run a case, or undefined when it can. */
+export function unsupported(b: Backend, c: OpCase): string | undefined {
+  const missing = [...new Set([c.op, ...(c.requires ?? [])])].filter((op) => !b.supportsOp(op));
+  return missing.length ? `${missing.join(', ')} not supported on this ${b.device} backend` : undefined;
+}
+
+interface Placed {
+  tensors: Tensors;
+  specs: Record<string, TensorSpec>;
+}
+
+function place(b: Backend, c: OpCase, seed: number): Placed {
+  const specs = c.tensors(b);
+  const start = caseInputs(c, specs, seed);
+  const tensors: Tensors = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    if (spec.role === 'ghost') continue;
+    const dtype = spec.dtype ?? 'f32';
+    const t = b.alloc(spec.shape, dtype);
+    const size = sizeOf(spec.shape);
+    b.write(t, start[name] ?? (dtype === 'i32' ? new Int32Array(size).fill(INT_POISON) : new Float32Array(size).fill(NaN)));
+    tensors[name] = t;
+  }
+  return { tensors, specs };
+}
+
+function release(b: Backend, tensors: Tensors): void {
+  for (const t of new Set(Object.values(tensors))) b.free(t);
+}
+
+function copyOut(b: Backend, t: Tensor): Float32Array | Int32Array {
+  const h = b.toHost(t);
+  return h instanceof Int32Array ? h.slice() : new Float32Array(h as Float32Array);
+}
+
+/** Runs a case once on a backend from the seed's inputs; returns its outputs on the host. */
+export function runCase(b: Backend, c: OpCase, seed: number): CaseRun {
+  const { tensors, specs } = place(b, c, seed);
+  try {
+    c.setup?.(b, tensors);
+    const scalars = c.run(b, tensors) ?? {};
+    const outputs: CaseRun['outputs'] = {};
+    const unwritten: string[] = [];
+    for (const [name, spec] of Object.entries(specs)) {
+      if (spec.role !== 'out' && spec.role !== 'acc') continue;
+      const got = copyOut(b, tensors[name]);
+      outputs[name] = got;
+      let bad = 0;
+      let first = -1;
+      for (let i = 0; i < got.length; i++) {
+        if (got instanceof Int32Array ? got[i] === INT_POISON : Number.isNaN(got[i])) {
+          bad++;
+          if (first < 0) first = i;
+        }
+      }
+      if (bad) unwritten.push(`${name}: ${bad} of ${got.length} elements ${spec.role === 'out' ? 'not written' : 'NaN'} (first [${first}])`);
+    }
+    return { outputs, scalars, unwritten };
+  } finally {
+    release(b, tensors);
+  }
+}
+
+function asArray(v: ArrayLike<number> | number): ArrayLike<number> {
+  return typeof v === 'number' ? [v] : v;
+}
+
+/** Norm-wise relative error of got against want, and the worst element's against want's largest. */
+export function compareValues(output: string, got: ArrayLike<number>, want: ArrayLike<number>, tolerance: number): OutputCheck {
+  if (got.length !== want.length) {
+    return { output, normError: Infinity, maxError: Infinity, tolerance, ok: false, detail: `length ${got.length}, expected ${want.length}` };
+  }
+  let diff2 = 0;
+  let want2 = 0;
+  let largest = 0;
+  let worst = 0;
+  let at = 0;
+  for (let i = 0; i < got.length; i++) {
+    const d = Math.abs(got[i] - want[i]);
+    diff2 += d * d;
+    want2 += want[i] * want[i];
+    largest = Math.max(largest, Math.abs(want[i]));
+    if (!(d <= worst)) {
+      worst = Number.isNaN(d) ? Infinity : d;
+      at = i;
+    }
+  }
+  const tiny = 1e-30;
+  const normError = Math.sqrt(diff2) / Math.max(Math.sqrt(want2), tiny);
+  const maxError = worst / Math.max(largest, tiny);
+  const ok = normError <= tolerance && maxError <= tolerance;
+  return { output, normError, maxError, tolerance, ok, detail: `[${at}] = ${got[at]}, expected ${want[at]}` };
+}
+
+function report(b: Backend, c: OpCase, run: (() => { checks: OutputCheck[]; problems: string[] }) | null): CaseReport {
+  const skipped = unsupported(b, c);
+  if (skipped || !run) return { name: c.name, op: c.op, skipped: skipped ?? 'no check in this mode', ok: true, checks: [], problems: [] };
+  const { checks, problems } = run();
+  return { name: c.name, op: c.op, ok: problems.length === 0 && checks.every((k) => k.ok), checks, problems };
+}
+
+// Expected values depend on the case and the seed only, so they are computed once and shared by
+// every backend, ISA and thread count the case runs on.
+const expectations = new WeakMap<OpCase, Map<number, { reference?: Expected; grad?: GradExpectation }>>();
+
+function expectationsOf(c: OpCase, seed: number) {
+  let bySeed = expectations.get(c);
+  if (!bySeed) expectations.set(c, (bySeed = new Map()));
+  let e = bySeed.get(seed);
+  if (!e) bySeed.set(seed, (e = {}));
+  return e;
+}
+
+/** Host float64 copies of a case's starting values (the reference's and the forward's inputs). */
+function hostValues(c: OpCase, b: Backend, seed: number): HostValues {
+  const start = caseInputs(c, c.tensors(b), seed);
+  const out: HostValues = {};
+  for (const [k, v] of Object.entries(start)) out[k] = v instanceof Int32Array ? v.slice() : new Float64Array(v);
+  return out;
+}
+
+/** TEST mode: every output (and scalar result) against the case's float64 reference. */
+export function testCase(b: Backend, c: OpCase, seed = 1): CaseReport {
+  return report(b, c, c.reference ? () => {
+    const e = expectationsOf(c, seed);
+    e.reference ??= c.reference!(hostValues(c, b, seed));
+    const r = runCase(b, c, seed);
+    const tolerance = c.tolerance ?? TOLERANCE[c.precision];
+    const checks = Object.entries(e.reference).map(([name, want]) => {
+      const got = r.outputs[name] ?? (name in r.scalars ? [r.scalars[name]] : null);
+      if (!got) return { output: name, normError: Infinity, maxError: Infinity, tolerance, ok: false, detail: 'not produced' };
+      return compareValues(name, got, asArray(want), tolerance);
+    });
+    return { checks, problems: r.unwritten };
+  } : null);
+}
+
+interface GradExpectation {
+  /** Per gradient output: the sampled indices and their finite differences, and the directions. */
+  [output: string]: { indices: number[]; fd: number[]; directions: { v: Float64Array; fd: number }[] };
+}
+
+function finiteDifferences(c: OpCase, h: HostValues, seed: number): GradExpectation {
+  const grad = c.grad!;
+  const out: GradExpectation = {};
+  for (const [output, wrt] of Object.entries(grad.wrt)) {
+    const x = h[wrt];
+    if (!(x instanceof Float64Array)) throw new Error(`op harness: ${c.name}: ${wrt} is not a float input`);
+    const random = new SeededRandom(hashSeed(seed, nameHash(c.name), nameHash(output), 1));
+    const indices = x.length <= FD_SAMPLES ? [...x.keys()] : [...new Set(Array.from({ length: FD_SAMPLES }, (_, i) => (i === 0 ? 0 : i === 1 ? x.length - 1 : random.integer(0, x.length))))];
+    const fd = indices.map((i) => {
+      const saved = x[i];
+      x[i] = saved + FD_STEP;
+      const up = grad.loss(h);
+      x[i] = saved - FD_STEP;
+      const down = grad.loss(h);
+      x[i] = saved;
+      return (up - down) / (2 * FD_STEP);
+    });
+    const directions = Array.from({ length: FD_DIRECTIONS }, () => {
+      const v = Float64Array.from(x, () => random.uniform(-1, 1));
+      const saved = new Float64Array(x);
+      for (let i = 0; i < x.length; i++) x[i] = saved[i] + FD_STEP * v[i];
+      const up = grad.loss(h);
+      for (let i = 0; i < x.length; i++) x[i] = saved[i] - FD_STEP * v[i];
+      const down = grad.loss(h);
+      x.set(saved);
+      return { v, fd: (up - down) / (2 * FD_STEP) };
+    });
+    out[output] = { indices, fd, directions };
+  }
+  return out;
+}
+
+/**
+ * GRAD mode: each gradient output against central finite differences of the float64 forward
+ * (the loss sum(out * dout)): sampled elements (the first, the last and random ones) relative to
+ * the gradient's largest element, and the whole gradient's projection on random directions
+ * relative to |g| |v|.
+ */
+export function gradCase(b: Backend, c: OpCase, seed = 1): CaseReport {
+  return report(b, c, c.grad ? () => {
+    const e = expectationsOf(c, seed);
+    e.grad ??= finiteDifferences(c, hostValues(c, b, seed), seed);
+    const start = caseInputs(c, c.tensors(b), seed);
+    const r = runCase(b, c, seed);
+    const tolerance = c.gradTolerance ?? (c.precision === 'fp32' ? GRAD_TOLERANCE : TOLERANCE[c.precision]);
+    const checks: OutputCheck[] = [];
+    for (const [output, want] of Object.entries(e.grad)) {
+      const after = r.outputs[output];
+      const before = start[output];
+      const g = Float64Array.from(after, (v, i) => (before ? v - before[i] : v));
+      const largest = Math.max(...want.fd.map(Math.abs), g.reduce((m, v) => Math.max(m, Math.abs(v)), 0), 1e-30);
+      let worst = 0;
+      let at = 0;
+      want.indices.forEach((i, k) => {
+        const d = Math.abs(g[i] - want.fd[k]) / largest;
+        if (!(d <= worst)) {
+          worst = Number.isNaN(d) ? Infinity : d;
+          at = k;
+        }
+      });
+      let projection = 0;
+      let projectionAt = '';
+      const gNorm = Math.sqrt(g.reduce((s, v) => s + v * v, 0));
+      for (const { v, fd } of want.directions) {
+        let dot = 0;
+        let vNorm = 0;
+        for (let i = 0; i < g.length; i++) {
+          dot += g[i] * v[i];
+          vNorm += v[i] * v[i];
+        }
+        const d = Math.abs(dot - fd) / Math.max(gNorm * Math.sqrt(vNorm), 1e-30);
+        if (!(d <= projection)) {
+          projection = Number.isNaN(d) ? Infinity : d;
+          projectionAt = `<g, v> = ${dot}, finite difference ${fd}`;
+        }
+      }
+      checks.push({
+        output, normError: projection, maxError: worst, tolerance, ok: worst <= tolerance && projection <= tolerance,
+        detail: `[${want.indices[at]}] = ${g[want.indices[at]]}, finite difference ${want.fd[at]}; ${projectionAt}`,
+      });
+    }
+    return { checks, problems: r.unwritten };
+  } : null);
+}
+
+/** Options of {@link compareBackends}. */
+export interface CompareOptions {
+  seed?: number;
+  /** Relative tolerance by precision (defaults: {@link TOLERANCE}). */
+  tolerance?: Partial<Record<Precision, number>>;
+}
+
+/**
+ * Runs a case on two backends from the same fresh random inputs (poisoned outputs on both) and
+ * compares every output and scalar result of `test` against `base` (norm-wise relative error and
+ * the worst element against the largest), with the tolerance of the case's precision.
+ */
+export function compareBackends(c: OpCase, base: Backend, test: Backend, options: CompareOptions = {}): CaseReport {
+  const seed = options.seed ?? 1;
+  const skipped = unsupported(base, c) ?? unsupported(test, c);
+  if (skipped) return { name: c.name, op: c.op, skipped, ok: true, checks: [], problems: [] };
+  const want = runCase(base, c, seed);
+  const got = runCase(test, c, seed);
+  const tolerance = c.tolerance ?? options.tolerance?.[c.precision] ?? TOLERANCE[c.precision];
+  const checks = [
+    ...Object.entries(want.outputs).map(([name, w]) => compareValues(name, got.outputs[name] ?? [], w, tolerance)),
+    ...Object.entries(want.scalars).map(([name, w]) => compareValues(name, [got.scalars[name]], [w], tolerance)),
+  ];
+  const problems = [...want.unwritten.map((p) => `${base.device}: ${p}`), ...got.unwritten.map((p) => `${test.device}: ${p}`)];
+  return { name: c.name, op: c.op, ok: problems.length === 0 && checks.every((k) => k.ok), checks, problems };
+}
+
+/** Options of {@link perfCase}. */
+export interface PerfOptions {
+  seed?: number;
+  /** Timed calls (after one untimed warm-up call); default 10. */
+  repeats?: number;
+  /** Waits for the device to finish (a CUDA stream synchronise); nothing on the CPU. */
+  sync?: () => void;
+}
+
+/** PERF mode's result for one case. */
+export interface PerfResult {
+  name: string;
+  op: string;
+  skipped?: string;
+  /** Median milliseconds per call. */
+  ms: number;
+  gflops: number;
+  gbytesPerSecond: number;
+}
+
+/** PERF mode: the median time of `repeats` calls of the op (its setup untimed). */
+export function perfCase(b: Backend, c: OpCase, options: PerfOptions = {}): PerfResult {
+  const skipped = unsupported(b, c);
+  if (skipped) return { name: c.name, op: c.op, skipped, ms: NaN, gflops: NaN, gbytesPerSecond: NaN };
+  const { tensors } = place(b, c, options.seed ?? 1);
+  try {
+    c.setup?.(b, tensors);
+    c.run(b, tensors);
+    options.sync?.();
+    const times: number[] = [];
+    for (let i = 0; i < (options.repeats ?? 10); i++) {
+      const t0 = process.hrtime.bigint();
+      c.run(b, tensors);
+      options.sync?.();
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    times.sort((x, y) => x - y);
+    const ms = times[times.length >> 1];
+    return { name: c.name, op: c.op, ms, gflops: c.flops / ms / 1e6, gbytesPerSecond: c.bytes / ms / 1e6 };
+  } finally {
+    release(b, tensors);
+  }
+}
+
+/** One line per failed check or problem of a report, for test messages. */
+export function describeFailures(r: CaseReport): string[] {
+  return [
+    ...r.problems.map((p) => `${r.name}: ${p}`),
+    ...r.checks.filter((k) => !k.ok).map((k) =>
+      `${r.name}: ${k.output} norm error ${k.normError.toExponential(2)}, worst ${k.maxError.toExponential(2)} > ${k.tolerance} (${k.detail})`),
+  ];
+}
