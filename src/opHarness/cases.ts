@@ -506,6 +506,9 @@ export function retrievalLossesCase(s: LossShape, model = false): OpCase {
     reference: (h) => ref.retrievalLossesRef(h.image, h.text, h.imageIds, n, e, o),
     grad: { loss: (h) => ref.retrievalLossesRef(h.image, h.text, h.imageIds, n, e, o).total, wrt: { dImage: 'image', dText: 'text' } },
     flops: 4 * n * n * e,
+    // Each hinge is margin + S_ij - S_ii, whose fp32 rounding (~1e-7) is large against the small
+    // hinges; one hinge missing still moves the sum by a few percent.
+    tolerance: 2e-4,
   });
 }
 
@@ -619,7 +622,7 @@ export function perfCases(): OpCase[] {
   const B = 32;
   const vis = B * 50;
   const txt = B * 77;
-  return [
+  const cases = [
     gemmCase({ m: vis, n: 2304, k: 768, transB: true, bias: true }, true), // qkv projection
     gemmCase({ m: vis, n: 3072, k: 768, transB: true, bias: true, activation: 'gelu', pre: true }, true), // MLP up
     gemmCase({ m: vis, n: 768, k: 3072, transB: true, bias: true }, true), // MLP down
@@ -634,16 +637,17 @@ export function perfCases(): OpCase[] {
     attentionBackwardCase({ b: B, l: 50, h: 12, d: 64, causal: false }, true),
     attentionForwardCase({ b: B, l: 77, h: 8, d: 64, causal: true }, true, true),
     attentionBackwardCase({ b: B, l: 77, h: 8, d: 64, causal: true }, true),
-    ...elementwiseCases(vis * 768).map((c) => ({ ...c, model: true })),
+    ...elementwiseCases(vis * 768),
     ...saAdapterCases({ n: B, l: 50, c: 768, r: 128, h: 8 }, true),
     ...mlpAdapterCases({ rows: txt, c: 512, r: 128, cout: 512 }, true),
     ...sideFusionCases({ n: B, l: 50, c: 768, chained: true, mean: true }, true),
     ...sideFusionCases({ n: B, l: 1, c: 512, chained: false, mean: false }, true),
     patchEmbedCase({ n: B, imageSize: 224, patchSize: 32, width: 768 }, true),
     embeddingCase(B, 77, 512, 49408, true, true),
-    ...l2NormCases(B, 512).map((c) => ({ ...c, model: true })),
+    ...l2NormCases(B, 512),
     retrievalLossesCase({ n: B, e: 512, images: 24 }, true),
     adamwCase([768 * 128, 128, 128 * 768, 768, 3 * 128 * 128], 10, 0.01, true),
-    ...rowCases(B, 77, 512).map((c) => ({ ...c, model: true })),
+    ...rowCases(B, 77, 512),
   ];
+  return cases.map((c) => ({ ...c, model: true }));
 }

@@ -3,7 +3,8 @@
  * free, supportsOp and the ops):
  * - TEST: a case's outputs against its float64 reference;
  * - GRAD: a backward op's gradients against central finite differences of its float64 forward
- *   (sampled elements, and whole-gradient projections on random directions);
+ *   (sampled elements, and the whole gradient's projections on a random direction and on the
+ *   direction of the gradient first computed, which catches a gradient off by a constant factor);
  * - compareBackends: two backends (CUDA against the CPU, say) on the same fresh random inputs;
  * - PERF: the op's time per call (median of repeats), with its FLOP and byte counts.
  * Every mode poisons the outputs (NaN) and fails a case whose outputs are not all written.
@@ -18,10 +19,14 @@ export const TOLERANCE: Record<Precision, number> = { fp32: 2e-5, bf16: 1e-2 };
 /** Default relative tolerance of fp32 gradients against finite differences. */
 export const GRAD_TOLERANCE = 1e-4;
 
+// Globals looked up once: under jest these loops run in a vm context, where every lookup of a
+// global such as Math goes through the context's interceptors and costs more than the work.
+const { abs, max, sqrt } = Math;
+const { isNaN } = Number;
+
 const INT_POISON = -2147483648;
 const FD_STEP = 1e-5;
 const FD_SAMPLES = 12;
-const FD_DIRECTIONS = 2;
 
 /** One output's comparison: norm-wise relative error, and the worst element's error relative to the largest value. */
 export interface OutputCheck {
@@ -130,7 +135,7 @@ export function runCase(b: Backend, c: OpCase, seed: number): CaseRun {
       let bad = 0;
       let first = -1;
       for (let i = 0; i < got.length; i++) {
-        if (got instanceof Int32Array ? got[i] === INT_POISON : Number.isNaN(got[i])) {
+        if (got instanceof Int32Array ? got[i] === INT_POISON : isNaN(got[i])) {
           bad++;
           if (first < 0) first = i;
         }
@@ -158,18 +163,18 @@ export function compareValues(output: string, got: ArrayLike<number>, want: Arra
   let worst = 0;
   let at = 0;
   for (let i = 0; i < got.length; i++) {
-    const d = Math.abs(got[i] - want[i]);
+    const d = abs(got[i] - want[i]);
     diff2 += d * d;
     want2 += want[i] * want[i];
-    largest = Math.max(largest, Math.abs(want[i]));
+    largest = max(largest, abs(want[i]));
     if (!(d <= worst)) {
-      worst = Number.isNaN(d) ? Infinity : d;
+      worst = isNaN(d) ? Infinity : d;
       at = i;
     }
   }
   const tiny = 1e-30;
-  const normError = Math.sqrt(diff2) / Math.max(Math.sqrt(want2), tiny);
-  const maxError = worst / Math.max(largest, tiny);
+  const normError = sqrt(diff2) / max(sqrt(want2), tiny);
+  const maxError = worst / max(largest, tiny);
   const ok = normError <= tolerance && maxError <= tolerance;
   return { output, normError, maxError, tolerance, ok, detail: `[${at}] = ${got[at]}, expected ${want[at]}` };
 }
@@ -218,8 +223,19 @@ export function testCase(b: Backend, c: OpCase, seed = 1): CaseReport {
 }
 
 interface GradExpectation {
-  /** Per gradient output: the sampled indices and their finite differences, and the directions. */
+  /** Per gradient output: the sampled indices and their finite differences, and the directions (with their derivatives). */
   [output: string]: { indices: number[]; fd: number[]; directions: { v: Float64Array; fd: number }[] };
+}
+
+/** (L(x + h v) - L(x - h v)) / 2h with x changed in place and restored. */
+function directionalDerivative(loss: (h: HostValues) => number, h: HostValues, x: Float64Array, v: Float64Array): { v: Float64Array; fd: number } {
+  const saved = new Float64Array(x);
+  for (let i = 0; i < x.length; i++) x[i] = saved[i] + FD_STEP * v[i];
+  const up = loss(h);
+  for (let i = 0; i < x.length; i++) x[i] = saved[i] - FD_STEP * v[i];
+  const down = loss(h);
+  x.set(saved);
+  return { v, fd: (up - down) / (2 * FD_STEP) };
 }
 
 function finiteDifferences(c: OpCase, h: HostValues, seed: number): GradExpectation {
@@ -239,16 +255,7 @@ function finiteDifferences(c: OpCase, h: HostValues, seed: number): GradExpectat
       x[i] = saved;
       return (up - down) / (2 * FD_STEP);
     });
-    const directions = Array.from({ length: FD_DIRECTIONS }, () => {
-      const v = Float64Array.from(x, () => random.uniform(-1, 1));
-      const saved = new Float64Array(x);
-      for (let i = 0; i < x.length; i++) x[i] = saved[i] + FD_STEP * v[i];
-      const up = grad.loss(h);
-      for (let i = 0; i < x.length; i++) x[i] = saved[i] - FD_STEP * v[i];
-      const down = grad.loss(h);
-      x.set(saved);
-      return { v, fd: (up - down) / (2 * FD_STEP) };
-    });
+    const directions = [directionalDerivative(grad.loss, h, x, Float64Array.from(x, () => random.uniform(-1, 1)))];
     out[output] = { indices, fd, directions };
   }
   return out;
@@ -272,19 +279,25 @@ export function gradCase(b: Backend, c: OpCase, seed = 1): CaseReport {
       const after = r.outputs[output];
       const before = start[output];
       const g = Float64Array.from(after, (v, i) => (before ? v - before[i] : v));
-      const largest = Math.max(...want.fd.map(Math.abs), g.reduce((m, v) => Math.max(m, Math.abs(v)), 0), 1e-30);
+      const largest = max(...want.fd.map((v) => abs(v)), g.reduce((m, v) => max(m, abs(v)), 0), 1e-30);
       let worst = 0;
       let at = 0;
       want.indices.forEach((i, k) => {
-        const d = Math.abs(g[i] - want.fd[k]) / largest;
+        const d = abs(g[i] - want.fd[k]) / largest;
         if (!(d <= worst)) {
-          worst = Number.isNaN(d) ? Infinity : d;
+          worst = isNaN(d) ? Infinity : d;
           at = k;
         }
       });
       let projection = 0;
       let projectionAt = '';
-      const gNorm = Math.sqrt(g.reduce((s, v) => s + v * v, 0));
+      const gNorm = sqrt(g.reduce((s, v) => s + v * v, 0));
+      if (want.directions.length === 1 && gNorm > 0) {
+        // The direction of this first gradient, for every later run too: a gradient scaled by
+        // 1 + e anywhere (or here) is off by e along it.
+        const h = hostValues(c, b, seed);
+        want.directions.push(directionalDerivative(c.grad!.loss, h, h[c.grad!.wrt[output]] as Float64Array, g.map((v) => v / gNorm)));
+      }
       for (const { v, fd } of want.directions) {
         let dot = 0;
         let vNorm = 0;
@@ -292,9 +305,9 @@ export function gradCase(b: Backend, c: OpCase, seed = 1): CaseReport {
           dot += g[i] * v[i];
           vNorm += v[i] * v[i];
         }
-        const d = Math.abs(dot - fd) / Math.max(gNorm * Math.sqrt(vNorm), 1e-30);
+        const d = abs(dot - fd) / max(gNorm * sqrt(vNorm), 1e-30);
         if (!(d <= projection)) {
-          projection = Number.isNaN(d) ? Infinity : d;
+          projection = isNaN(d) ? Infinity : d;
           projectionAt = `<g, v> = ${dot}, finite difference ${fd}`;
         }
       }
