@@ -215,11 +215,11 @@ export function attentionForwardCase(s: AttentionShape, saveProbs = true, model 
   });
 }
 
-export function attentionBackwardCase(s: AttentionShape, model = false): OpCase {
+export function attentionBackwardCase(s: AttentionShape, model = false, scale = 1.5): OpCase {
   const { b: B, l: L, h: H, d: D, causal } = s;
-  const specs: Specs = { qkv: input([B, L, 3, H, D], uniform(-1.5, 1.5)), dout: input([B, L, H * D]), dqkv: output([B, L, 3, H, D]) };
+  const specs: Specs = { qkv: input([B, L, 3, H, D], uniform(-scale, scale)), dout: input([B, L, H * D]), dqkv: output([B, L, 3, H, D]) };
   return opCase({
-    name: `attentionBackward ${attentionName(s)}`, op: 'attentionBackward', requires: ['attentionForward'], precision: 'fp32', model, specs,
+    name: `attentionBackward ${attentionName(s)}${scale !== 1.5 ? ` scale ${scale}` : ''}`, op: 'attentionBackward', requires: ['attentionForward'], precision: 'fp32', model, specs,
     work: () => ({ out: work(B * L * H * D), probs: work(B * H * L * L) }),
     setup: (be, t) => be.attentionForward({ out: t.out, probs: t.probs, qkv: t.qkv, b: B, l: L, h: H, d: D, causal }),
     run: (be, t) => be.attentionBackward({ dqkv: t.dqkv, dout: t.dout, qkv: t.qkv, probs: t.probs, b: B, l: L, h: H, d: D, causal }),
@@ -598,6 +598,7 @@ export function opCases(): OpCase[] {
     attentionForwardCase({ b: 1, l: 50, h: 12, d: 64, causal: false }, false),
     // |q.k|/sqrt(D) up to ~1e3: exp would overflow without the max shift.
     attentionForwardCase({ b: 1, l: 6, h: 2, d: 8, causal: false }, true, false, 40),
+    attentionBackwardCase({ b: 1, l: 6, h: 2, d: 8, causal: false }, false, 40),
     ...elementwiseCases(1), ...elementwiseCases(70001),
     ...saAdapterCases({ n: 2, l: 7, c: 24, r: 16, h: 4 }), ...saAdapterCases({ n: 1, l: 50, c: 40, r: 128, h: 8 }),
     ...mlpAdapterCases({ rows: 7, c: 24, r: 13, cout: 24 }), ...mlpAdapterCases({ rows: 3, c: 512, r: 128, cout: 512 }),
