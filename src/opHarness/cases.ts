@@ -62,6 +62,15 @@ export function gemmCase(s: GemmShape, model = false): OpCase {
       const r = ref.gemmRef({ a: h.a, b: h.b, c: h.c, bias: h.bias, m, n, k, transA, transB, alpha, beta, activation });
       return s.pre ? { c: r.c, pre: r.pre } : ({ c: r.c } as Expected);
     },
+    // The same GEMM on absolute values (for a sweep, |x| itself: its products are exact).
+    scale: (h) => {
+      const abs = (x?: ArrayLike<number>) => x && Float64Array.from(x, (v) => Math.abs(v));
+      const { pre } = ref.gemmRef({ a: abs(h.a)!, b: abs(h.b)!, c: abs(h.c), bias: abs(h.bias), m, n, k, transA, transB, alpha: Math.abs(alpha), beta: Math.abs(beta) });
+      return { c: pre, pre };
+    },
+    // fp32 accumulation in any order: (4 + sqrt(K)) ulp-ish of the scale; a sweep computes only
+    // the activation (GELU's vectorised erf within ~2 ulp).
+    tolerance: sweep ? 2e-6 : (4 + Math.sqrt(k)) * 1e-6,
     flops: 2 * m * n * k,
   });
 }

@@ -58,6 +58,12 @@ export interface OpCase {
   /** Float64 values of the outputs (`out`, `acc` after the op, scalar results) from the inputs. */
   reference?(h: HostValues): Expected;
   /**
+   * Per-element magnitudes each output's errors are measured against in TEST mode (a GEMM's
+   * |alpha| |op(A)| |op(B)| + |beta C| + |bias|, so cancellation neither hides nor inflates an
+   * error); by default the output's largest value.
+   */
+  scale?(h: HostValues): Record<string, ArrayLike<number>>;
+  /**
    * For a backward op: the float64 forward as a scalar loss of the inputs (sum(out * dout) with
    * the case's random dout), and which input each gradient output is the gradient of. An `acc`
    * gradient is checked as (after - before).

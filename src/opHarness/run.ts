@@ -152,8 +152,11 @@ function asArray(v: ArrayLike<number> | number): ArrayLike<number> {
   return typeof v === 'number' ? [v] : v;
 }
 
-/** Norm-wise relative error of got against want, and the worst element's against want's largest. */
-export function compareValues(output: string, got: ArrayLike<number>, want: ArrayLike<number>, tolerance: number): OutputCheck {
+/**
+ * Norm-wise relative error of got against want, and the worst element's error against want's
+ * largest value, or against its own magnitude in `scale` when given.
+ */
+export function compareValues(output: string, got: ArrayLike<number>, want: ArrayLike<number>, tolerance: number, scale?: ArrayLike<number>): OutputCheck {
   if (got.length !== want.length) {
     return { output, normError: Infinity, maxError: Infinity, tolerance, ok: false, detail: `length ${got.length}, expected ${want.length}` };
   }
@@ -162,19 +165,20 @@ export function compareValues(output: string, got: ArrayLike<number>, want: Arra
   let largest = 0;
   let worst = 0;
   let at = 0;
+  const tiny = 1e-30;
   for (let i = 0; i < got.length; i++) {
     const d = abs(got[i] - want[i]);
     diff2 += d * d;
     want2 += want[i] * want[i];
     largest = max(largest, abs(want[i]));
-    if (!(d <= worst)) {
-      worst = isNaN(d) ? Infinity : d;
+    const e = scale ? d / max(scale[i], tiny) : d;
+    if (!(e <= worst)) {
+      worst = isNaN(e) ? Infinity : e;
       at = i;
     }
   }
-  const tiny = 1e-30;
   const normError = sqrt(diff2) / max(sqrt(want2), tiny);
-  const maxError = worst / max(largest, tiny);
+  const maxError = scale ? worst : worst / max(largest, tiny);
   const ok = normError <= tolerance && maxError <= tolerance;
   return { output, normError, maxError, tolerance, ok, detail: `[${at}] = ${got[at]}, expected ${want[at]}` };
 }
@@ -188,7 +192,7 @@ function report(b: Backend, c: OpCase, run: (() => { checks: OutputCheck[]; prob
 
 // Expected values depend on the case and the seed only, so they are computed once and shared by
 // every backend, ISA and thread count the case runs on.
-const expectations = new WeakMap<OpCase, Map<number, { reference?: Expected; grad?: GradExpectation }>>();
+const expectations = new WeakMap<OpCase, Map<number, { reference?: Expected; scale?: Record<string, ArrayLike<number>>; grad?: GradExpectation }>>();
 
 function expectationsOf(c: OpCase, seed: number) {
   let bySeed = expectations.get(c);
@@ -210,13 +214,17 @@ function hostValues(c: OpCase, b: Backend, seed: number): HostValues {
 export function testCase(b: Backend, c: OpCase, seed = 1): CaseReport {
   return report(b, c, c.reference ? () => {
     const e = expectationsOf(c, seed);
-    e.reference ??= c.reference!(hostValues(c, b, seed));
+    if (!e.reference) {
+      const h = hostValues(c, b, seed);
+      e.reference = c.reference!(h);
+      e.scale = c.scale?.(h);
+    }
     const r = runCase(b, c, seed);
     const tolerance = c.tolerance ?? TOLERANCE[c.precision];
     const checks = Object.entries(e.reference).map(([name, want]) => {
       const got = r.outputs[name] ?? (name in r.scalars ? [r.scalars[name]] : null);
       if (!got) return { output: name, normError: Infinity, maxError: Infinity, tolerance, ok: false, detail: 'not produced' };
-      return compareValues(name, got, asArray(want), tolerance);
+      return compareValues(name, got, asArray(want), tolerance, e.scale?.[name]);
     });
     return { checks, problems: r.unwritten };
   } : null);
