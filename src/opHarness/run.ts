@@ -407,3 +407,13 @@ export function describeFailures(r: CaseReport): string[] {
       `${r.name}: ${k.output} norm error ${k.normError.toExponential(2)}, worst ${k.maxError.toExponential(2)} > ${k.tolerance} (${k.detail})`),
   ];
 }
+
+/**
+ * {@link compareBackends} over a list of cases (by default the whole test table), for a plain-Node
+ * check such as a CUDA backend against the CPU one:
+ *   const h = require('posapl-native/lib/opHarness');
+ *   const failed = h.compareCases(h.opCases(), cpu, cuda).filter((r) => !r.ok);
+ */
+export function compareCases(cases: OpCase[], base: Backend, test: Backend, options: CompareOptions = {}): CaseReport[] {
+  return cases.map((c) => compareBackends(c, base, test, options));
+}

@@ -9,7 +9,7 @@ import { CpuBackend } from '../../src/backend';
 import type { BackendOps, OpName, Tensor } from '../../src/backend';
 import { addon } from '../../src/native/addon';
 import type { IsaName } from '../../src/native/addonApi';
-import { CaseReport, compareBackends, describeFailures, gradCase, opCases, perfCase, perfCases, testCase } from '../../src/opHarness';
+import { CaseReport, compareBackends, compareCases, describeFailures, gradCase, opCases, perfCase, perfCases, testCase } from '../../src/opHarness';
 
 const ORDER: IsaName[] = ['avx512', 'avx2', 'scalar'];
 const supported = addon().info().supportedIsa;
@@ -183,6 +183,16 @@ describe('the harness fails on broken kernels', () => {
     expect(compared.ok).toBe(false);
     expect(compared.checks.filter((k) => !k.ok).map((k) => k.output)).toEqual(['triplet']);
     expectPasses(compareBackends(c, backend, new CpuBackend()));
+  });
+
+  it('compares two backends over a whole table, reporting unsupported cases as skipped', () => {
+    const small = cases.filter((c) => /^(gemm 17x33x65|gemmBf16|layerNormBackward 5x37|argmaxRows 3x9)/.test(c.name));
+    const reports = compareCases(small, backend, new CpuBackend());
+    expect(reports.length).toBe(small.length);
+    for (const r of reports) {
+      if (r.op === 'gemmBf16' && !backend.supportsOp('gemmBf16')) expect(r.skipped).toMatch(/not supported/);
+      else expectPasses(r);
+    }
   });
 });
 
