@@ -19,9 +19,9 @@ const accumulated = (shape: readonly number[], init?: TensorSpec['init']): Tenso
 const work = (size: number): TensorSpec => ({ shape: [size], role: 'work' });
 
 /** A case whose tensors are `specs` plus the backend's own saved/scratch buffers. */
-function opCase(c: Omit<OpCase, 'tensors' | 'bytes'> & { specs: Specs; work?: (b: Backend) => Specs }): OpCase {
-  const { specs, work: workSpecs, ...rest } = c;
-  return { ...rest, tensors: (b) => ({ ...specs, ...(workSpecs?.(b) ?? {}) }), bytes: bytesOf(specs) };
+function opCase(c: Omit<OpCase, 'tensors' | 'bytes'> & { specs: Specs; work?: (b: Backend) => Specs; bytes?: number }): OpCase {
+  const { specs, work: workSpecs, bytes, ...rest } = c;
+  return { ...rest, tensors: (b) => ({ ...specs, ...(workSpecs?.(b) ?? {}) }), bytes: bytes ?? bytesOf(specs) };
 }
 
 // ---- gemm and its companions ------------------------------------------------------------------
@@ -292,6 +292,7 @@ export function rowCases(n: number, l: number, c: number): OpCase[] {
       run: (b, t) => b.gatherRows(t.out, t.x, t.index, n, l, c),
       reference: (h) => ({ out: Float64Array.from({ length: n * c }, (_, e) => h.x[at(h, Math.floor(e / c)) + (e % c)]) }),
       flops: 0,
+      bytes: 4 * (2 * n * c + n), // only the indexed rows of x are read
     }),
     opCase({
       name: `scatterRows ${n}x${l}x${c}`, op: 'scatterRows', precision: 'fp32', specs: { rows: input([n, c]), index: idx, dx: output([n, l, c]) },
@@ -312,6 +313,7 @@ export function rowCases(n: number, l: number, c: number): OpCase[] {
         return { dx };
       },
       flops: n * c,
+      bytes: 4 * (3 * n * c + n), // only the indexed rows of dx are read and written
     }),
   ];
 }
