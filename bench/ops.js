@@ -6,7 +6,7 @@
 //   npm run bench:ops [-- --json] [-- --threads N] [-- --repeats R] [-- --isa avx2,scalar] [-- --filter gemm]
 //
 // Each case: its inputs from the seeded generator, its setup (the forward a backward needs) once,
-// one warm-up call, then R timed calls; the median counts. GFLOP/s from the case's FLOP count
+// three warm-up calls, then R timed calls; the median counts. GFLOP/s from the case's FLOP count
 // (a multiply-add is 2), GB/s from the bytes its inputs and outputs hold (a lower bound on traffic).
 'use strict';
 const { option, flag } = require('./command-line');
