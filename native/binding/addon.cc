@@ -69,6 +69,16 @@ static Napi::Value SetIsa(const Napi::CallbackInfo& info) {
 }
 POSAPL_EXPORT("setIsa", SetIsa);
 
+// addon.setThreads({ threads }): replaces the thread pool by one of `threads` threads (an integer
+// in [1, 1024]); returns the count now in use. The op tests run 1 and several threads this way.
+static Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  Args args(info, "setThreads");
+  const int64_t threads = args.integer("threads", 1, kMaxThreads);
+  args.finish();
+  return Napi::Number::New(info.Env(), set_num_threads(static_cast<int>(threads)));
+}
+POSAPL_EXPORT("setThreads", SetThreads);
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   for (const Export& e : exports_list())
     exports.Set(e.name, Napi::Function::New(env, call_guarded, e.name, reinterpret_cast<void*>(e.method)));

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -20,7 +21,7 @@ thread_local bool t_inside_pool = false;
 int configured_threads() {
   if (const char* env = std::getenv("POSAPL_THREADS")) {
     int n = std::atoi(env);
-    if (n >= 1 && n <= 1024) return n;
+    if (n >= 1 && n <= kMaxThreads) return n;
   }
   unsigned hc = std::thread::hardware_concurrency();
   return hc == 0 ? 1 : static_cast<int>(hc);
@@ -144,26 +145,56 @@ class Pool {
   bool stop_ = false;
 };
 
-Pool& pool() {
-  // Leaked on purpose: joining threads from a static destructor at process exit can deadlock.
-  static Pool* p = new Pool(configured_threads());
+// The pool in use. A call holds its own reference for the whole job, so set_num_threads can swap
+// in a new pool while another JS thread (worker_threads) still runs on the old one: the old one
+// is joined when its last job returns. The holder itself is leaked on purpose: joining threads
+// from a static destructor at process exit can deadlock.
+std::shared_ptr<Pool>& current_pool() {
+  static auto* p = new std::shared_ptr<Pool>(std::make_shared<Pool>(configured_threads()));
   return *p;
+}
+
+std::mutex& pool_mu() {
+  static auto* mu = new std::mutex;
+  return *mu;
+}
+
+std::shared_ptr<Pool> pool() {
+  std::lock_guard<std::mutex> lock(pool_mu());
+  return current_pool();
 }
 
 }  // namespace
 
-int num_threads() { return pool().threads(); }
+int num_threads() { return pool()->threads(); }
+
+int set_num_threads(int threads) {
+  threads = std::clamp(threads, 1, kMaxThreads);
+  std::shared_ptr<Pool> old;
+  {
+    std::lock_guard<std::mutex> lock(pool_mu());
+    if (current_pool()->threads() == threads) return threads;
+    old = current_pool();
+    current_pool() = std::make_shared<Pool>(threads);
+  }
+  return threads;  // `old` joins its workers here unless a job still holds it
+}
 
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
   grain = std::max<int64_t>(grain, 1);
-  int parts = static_cast<int>(std::min<int64_t>(num_threads(), (n + grain - 1) / grain));
-  if (parts <= 1 || t_inside_pool) {
+  if (t_inside_pool) {
     fn(0, n);
-    if (!t_inside_pool) clear_simd_state();
     return;
   }
-  pool().run(n, parts, fn);
+  std::shared_ptr<Pool> p = pool();
+  int parts = static_cast<int>(std::min<int64_t>(p->threads(), (n + grain - 1) / grain));
+  if (parts <= 1) {
+    fn(0, n);
+    clear_simd_state();
+    return;
+  }
+  p->run(n, parts, fn);
 }
 
 }  // namespace posapl

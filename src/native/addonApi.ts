@@ -86,6 +86,8 @@ export interface NativeAddon {
   info(): AddonInfo;
   /** Switches the SIMD path in process, capped at the CPU's; returns the path now in use. */
   setIsa(a: { isa: IsaName }): IsaName;
+  /** Replaces the thread pool by one of `threads` (an integer in [1, 1024]); returns the count in use. */
+  setThreads(a: { threads: number }): number;
   gemm(a: NativeGemmArgs): void;
   gemmReference(a: NativeGemmArgs): void;
   biasGrad(a: { db: F32; dy: F32; m: number; n: number; accumulate: boolean }): void;

@@ -62,11 +62,7 @@ export function finiteDifference(x: Float32Array | Float64Array, indices: number
 }
 
 /** Sum of a[i]*w[i] in double: the scalar loss L = <out, w> used by gradient checks. */
-export function dot(a: ArrayLike<number>, w: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * w[i];
-  return s;
-}
+export { dot } from '../../src/opHarness/references';
 
 /** A few spread-out indices into an array of length n, for finite-difference sampling. */
 export function sampleIndices(n: number, count: number, seed: number): number[] {
