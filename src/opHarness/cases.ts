@@ -26,14 +26,7 @@ function opCase(c: Omit<OpCase, 'tensors' | 'bytes'> & { specs: Specs; work?: (b
 
 // ---- gemm and its companions ------------------------------------------------------------------
 
-export interface GemmShape {
-  m: number;
-  n: number;
-  k: number;
-  transA?: boolean;
-  transB?: boolean;
-  alpha?: number;
-  beta?: number;
+export interface GemmShape extends ref.GemmDims {
   bias?: boolean;
   activation?: Activation;
   pre?: boolean;

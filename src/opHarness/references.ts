@@ -81,11 +81,8 @@ export function dot(a: Vec, w: Vec): number {
 // ---- GEMM -----------------------------------------------------------------------------------
 
 /** The arguments of a GEMM, as the backend's gemm takes them, on host numbers. */
-export interface GemmReferenceArgs {
-  a: Vec;
-  b: Vec;
-  c?: Vec | null;
-  bias?: Vec | null;
+/** A GEMM's shape and scalars: op(A) (m,k), op(B) (k,n), C = alpha op(A) op(B) + beta C. */
+export interface GemmDims {
   m: number;
   n: number;
   k: number;
@@ -93,6 +90,13 @@ export interface GemmReferenceArgs {
   transB?: boolean;
   alpha?: number;
   beta?: number;
+}
+
+export interface GemmReferenceArgs extends GemmDims {
+  a: Vec;
+  b: Vec;
+  c?: Vec | null;
+  bias?: Vec | null;
   activation?: ActivationName;
 }
 
