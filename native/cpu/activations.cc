@@ -13,6 +13,12 @@ void activation_backward(Activation act, float* dx, const float* dy, const float
     });
     return;
   }
+  if (cpu_isa() == Isa::Avx2) {
+    parallel_for(n, 1 << 14, [&](int64_t i0, int64_t i1) {
+      activation_detail::activation_backward_avx2(act, dx + i0, dy + i0, pre + i0, i1 - i0);
+    });
+    return;
+  }
   parallel_for(n, 1 << 14, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       switch (act) {

@@ -10,17 +10,16 @@
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 
+#include "simd_math_avx2.h"
+
 namespace posapl::gemm_detail {
 
 namespace {
 
-constexpr int64_t MR = 6, NR = 16;
+using simd256::first_lanes;
+using simd256::gelu8;
 
-// All-ones in the first n of 8 lanes: the mask form of vmaskmovps.
-__m256i first_lanes(int64_t n) {
-  const int32_t count = n <= 0 ? 0 : n >= 8 ? 8 : static_cast<int32_t>(n);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
+constexpr int64_t MR = 6, NR = 16;
 
 // ---- packing ----------------------------------------------------------------------------
 
@@ -98,54 +97,6 @@ void pack_b(float* dst, const float* B, int64_t ldb, bool trans, int64_t n0, int
 }
 
 // ---- epilogue ---------------------------------------------------------------------------
-
-template <int N>
-inline __m256 polynomial(__m256 x, const float (&c)[N]) {
-  __m256 p = _mm256_set1_ps(c[N - 1]);
-  for (int i = N - 2; i >= 0; --i) p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(c[i]));
-  return p;
-}
-
-// e^x for x in [-16, 0], within 2 ulp (Cephes expf: x = n ln2 + r, |r| <= ln2/2).
-inline __m256 exp_negative(__m256 x) {
-  static constexpr float kExpPoly[] = {5.0000001201e-1f, 1.6666665459e-1f, 4.1665795894e-2f,
-                                       8.3334519073e-3f, 1.3981999507e-3f, 1.9875691500e-4f};
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  const __m256 y = _mm256_fmadd_ps(_mm256_mul_ps(polynomial(r, kExpPoly), r), r,
-                                   _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-  // 2^n built in the exponent field; n >= -24 here, far from the denormal range.
-  const __m256i scale = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(y, _mm256_castsi256_ps(scale));
-}
-
-// erf(z) within ~2 ulp of std::erf; the same fits as gemm_avx512.cc (see there).
-inline __m256 erf8(__m256 z) {
-  static constexpr float kSmall[] = {1.128379226e+00f, -3.761263788e-01f, 1.128374711e-01f, -2.686248906e-02f,
-                                     5.209315103e-03f, -8.244471392e-04f, 8.837024507e-05f};
-  static constexpr float kLarge[] = {2.108089775e-01f, -7.435266674e-02f, 2.482051775e-02f,
-                                     -8.305170573e-03f, 2.342711203e-03f, -2.198861475e-04f,
-                                     1.056902809e-03f, 4.727753403e-04f, 1.513429743e-04f};
-  const __m256 sign = _mm256_set1_ps(-0.0f);
-  const __m256 a = _mm256_andnot_ps(sign, z);
-  const __m256 small = _mm256_mul_ps(a, polynomial(_mm256_mul_ps(a, a), kSmall));
-  const __m256 clamped = _mm256_min_ps(a, _mm256_set1_ps(3.92f));
-  const __m256 minus_z2 = _mm256_mul_ps(_mm256_xor_ps(clamped, sign), clamped);
-  const __m256 tail = _mm256_mul_ps(exp_negative(minus_z2),
-                                    polynomial(_mm256_sub_ps(clamped, _mm256_set1_ps(2.5f)), kLarge));
-  __m256 e = _mm256_sub_ps(_mm256_set1_ps(1.0f), tail);
-  e = _mm256_blendv_ps(e, _mm256_set1_ps(1.0f), _mm256_cmp_ps(a, _mm256_set1_ps(3.92f), _CMP_GE_OQ));
-  e = _mm256_blendv_ps(e, small, _mm256_cmp_ps(a, _mm256_set1_ps(0.85f), _CMP_LT_OQ));
-  return _mm256_or_ps(e, _mm256_and_ps(z, sign));
-}
-
-// The same expression as posapl::gelu: 0.5 x (1 + erf(x / sqrt 2)).
-inline __m256 gelu8(__m256 x) {
-  const __m256 e = erf8(_mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f)));
-  return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x), _mm256_add_ps(_mm256_set1_ps(1.0f), e));
-}
 
 // One row segment of up to 8 columns (mask): acc holds sum_k a b. Out of line, as in AVX-512.
 __attribute__((noinline)) void finish(__m256 acc, __m256i mask, float* c, float* pre, const float* bias,
