@@ -65,9 +65,12 @@ export class CudaBackend implements Backend {
   /** Freed blocks by size, waiting for reuse. */
   private readonly pool = new Map<number, bigint[]>();
 
-  /** Throws POSAPL_NO_CUDA (saying why) where CUDA cannot run. */
-  constructor() {
-    this.native = cudaAddon();
+  /**
+   * Throws POSAPL_NO_CUDA (saying why) where CUDA cannot run. `native` is the CUDA addon (loaded
+   * and probed by default); tests of the host-side logic pass a stand-in.
+   */
+  constructor(native: CudaAddon = cudaAddon()) {
+    this.native = native;
   }
 
   /** The addon's CUDA functions (synchronize, deviceMemory, setMathMode): for checks and benchmarks. */

@@ -32,6 +32,17 @@ describeBuilt('the CUDA addon without a GPU', () => {
     expect(info.cuda).toBe(true);
   });
 
+  it("offers every op of the CPU addon's table under the same name (the image ops stay on the host)", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const cpu = Object.keys(require('../../src/native/addon').addon());
+    const cuda = new Set(Object.keys(raw()));
+    const hostOnly = cpu.filter((name) => /^image|^setThreads$/.test(name));
+    expect(hostOnly.length).toBeGreaterThan(0);
+    expect(cpu.filter((name) => !cuda.has(name) && !hostOnly.includes(name))).toEqual([]);
+    for (const own of ['cudaProbe', 'deviceAlloc', 'deviceFree', 'upload', 'download', 'deviceCopy', 'deviceFill', 'synchronize',
+      'deviceMemory', 'setMathMode', 'argmaxRows', 'gatherRows', 'scatterRows']) expect(cuda.has(own)).toBe(true);
+  });
+
   it('probes CUDA and says why it cannot run', () => {
     const probe = raw().cudaProbe();
     expect(probe.ok).toBe(false);
