@@ -81,3 +81,10 @@ export function readModelConfig(value: string, warn: (line: string) => void): Mo
     throw posaplError('POSAPL_CONFIG', `--config ${value}: ${(error as Error).message}`, error);
   }
 }
+
+/** Why `asked` was not what runs (`running`), for a stderr line; null when it runs as asked. */
+export function precisionFallback(asked: unknown, running: string): string | null {
+  if (asked === undefined || asked === running) return null;
+  const why = asked === 'tf32' ? 'TF32 runs on CUDA only' : 'this CPU (or OS) has no AMX-BF16';
+  return `--precision ${String(asked)}: ${why}, running ${running}`;
+}

@@ -9,7 +9,7 @@ import { Precision } from '../nn/linear';
 import { loadModel } from '../posapl/loadModel';
 import { helpText, OptionSpec, parseArgs, usageError } from './args';
 import { runCommand } from './errors';
-import { MODEL_OPTIONS, readModelConfig } from './modelOptions';
+import { MODEL_OPTIONS, precisionFallback, readModelConfig } from './modelOptions';
 import { checkReportTarget } from './reportTarget';
 import { checkImagesReadable, countUntaggable, RetrievalSplit } from './runInputs';
 import { loadTokenizer } from './tokenizerSource';
@@ -61,7 +61,8 @@ async function main(argv: string[]): Promise<number> {
   if (untaggable) warn(`${untaggable} caption(s) without POS words in the file are in a script the English POS tagger cannot read; their POS words are guesses`);
   const tokenizer = await loadTokenizer(args.tokenizer as string | undefined, args.weights as string);
   const model = await loadModel({ config, weights: args.weights as string, checkpoint: args.checkpoint as string, device: args.device as 'cpu', precision: args.precision as Precision });
-  if (args.precision !== model.precision) process.stderr.write(`posapl-eval: --precision ${String(args.precision)}: this CPU (or OS) has no AMX-BF16, running ${model.precision}\n`);
+  const fallback = precisionFallback(args.precision, model.precision);
+  if (fallback) process.stderr.write(`posapl-eval: ${fallback}\n`);
   const pipeline = new ImagePipeline({ root, imageSize: config.vision_cfg.image_size, workers: args.workers as number | undefined, skipMissing });
   // Progress on a terminal only: a log keeps the results alone.
   const terminal = process.stderr.isTTY === true;

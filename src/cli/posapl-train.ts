@@ -24,7 +24,7 @@ import { Progress } from '../train/progress';
 import { Metrics, Trainer, TrainResult } from '../train/trainer';
 import { helpText, OptionSpec, parseCommandLine, ParsedArgs, usageError } from './args';
 import { runCommand } from './errors';
-import { MODEL_OPTIONS, readModelConfig } from './modelOptions';
+import { MODEL_OPTIONS, precisionFallback, readModelConfig } from './modelOptions';
 import { claimRunFolder, lockRunFolder } from './runFolder';
 import { checkImagesReadable, countUntaggable, RetrievalSplit, trainData } from './runInputs';
 import { resumedOptions, runSettingsOf, writeRunSettings } from './runSettings';
@@ -220,7 +220,8 @@ async function run(args: ParsedArgs, model: PosaplModel, tokenizer: ClipTokenize
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  if (args.precision !== model.precision) progress.line(`--precision ${String(args.precision)}: this CPU (or OS) has no AMX-BF16, running ${model.precision}`);
+  const fallback = precisionFallback(args.precision, model.precision);
+  if (fallback) progress.line(fallback);
   try {
     const batchSize = args['batch-size'] as number;
     const test = new RetrievalSplit('test', inputs.test, pipeline, tokenizer, context);

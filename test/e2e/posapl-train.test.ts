@@ -368,6 +368,27 @@ describe('--precision', () => {
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/--precision must be one of fp32, tf32, bf16/);
   });
+
+  it('says that tf32 runs on CUDA only and evaluates in fp32 on the CPU, with the same metrics', () => {
+    const args = [
+      '--config', at('config.json'), '--weights', at('weights', 'open_clip_pytorch_model.bin'), '--tokenizer', VOCAB,
+      '--checkpoint', at('run-full', 'best.safetensors'), '--test', at('test.json'), '--images', at('images'), '--json',
+    ];
+    const tf32 = run(EVAL_BIN, [...args, '--precision', 'tf32']);
+    expect(tf32.status).toBe(0);
+    expect(tf32.stderr).toMatch(/--precision tf32: TF32 runs on CUDA only, running fp32/);
+    expect(lastJson(tf32.stdout)).toEqual(lastJson(run(EVAL_BIN, args).stdout));
+  });
+});
+
+describe('--device cuda', () => {
+  it('fails at once with POSAPL_NO_CUDA and the reason, before any work', () => {
+    const r = run(TRAIN_BIN, trainArgs(at('run-cuda'), ['--device', 'cuda']));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/device "cuda": (no NVIDIA driver|.*needs the CUDA build|no CUDA GPU|the NVIDIA driver supports)/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+    expect(fs.existsSync(at('run-cuda', 'last.safetensors'))).toBe(false);
+  });
 });
 
 describe('bad input', () => {
