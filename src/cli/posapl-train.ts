@@ -48,6 +48,7 @@ const OPTIONS: OptionSpec[] = [
   { name: 'overwrite', kind: 'flag', help: 'start a new run in an --out that holds an earlier run, replacing its files' },
   { name: 'resume', kind: 'string', value: 'DIR', help: 'continue the run saved in DIR with its own settings (exactly; or re-planned for other --epochs)' },
   { name: 'workers', kind: 'int', positive: true, value: 'N', help: 'image decoding threads (default: the number of cores)' },
+  { name: 'image-cache-mb', kind: 'int', value: 'MB', help: 'decoded images kept in memory so each is decoded once per run (0: none)', default: 2048 },
   { name: 'skip-missing', kind: 'flag', help: 'skip and count unreadable images instead of stopping' },
   MODEL_OPTIONS.device,
   MODEL_OPTIONS.precision,
@@ -208,6 +209,7 @@ async function run(args: ParsedArgs, model: PosaplModel, tokenizer: ClipTokenize
   const pipeline = new ImagePipeline({
     root: inputs.images, imageSize: config.vision_cfg.image_size,
     workers: args.workers as number | undefined, skipMissing: Boolean(args['skip-missing']),
+    decodedCacheBytes: (args['image-cache-mb'] as number) * 2 ** 20,
   });
   // Ctrl-C and SIGTERM (a scheduler's stop) both finish the step and save; a second one quits at once.
   const stop = { requested: false };

@@ -11,6 +11,7 @@ import { Worker } from 'worker_threads';
 import 'sharp';
 import { posaplError, PosaplError, PosaplErrorCode } from '../errors';
 import type { ImageResult, ImageTask } from './imageWorker';
+import type { RgbImage } from './transforms';
 
 /** Options of {@link ImagePipeline}. */
 export interface ImagePipelineOptions {
@@ -22,6 +23,19 @@ export interface ImagePipelineOptions {
   workers?: number;
   /** Report unreadable images in `missing` (their pixels zero) instead of rejecting. */
   skipMissing?: boolean;
+  /**
+   * Bytes of decoded images to keep (default 0: none): each image is decoded once and its RGB
+   * bytes reused by later loads (every epoch of a training run), until this much is kept. The
+   * files must not change while the pipeline lives.
+   */
+  decodedCacheBytes?: number;
+}
+
+/** What the decoded-image cache holds and how often it served a load. */
+export interface DecodedCacheStats {
+  images: number;
+  bytes: number;
+  hits: number;
 }
 
 /** The pixels of a batch, and which of its images could not be read. */
@@ -100,6 +114,11 @@ export class ImagePipeline {
   private closed = false;
   /** Set when a worker dies: every later load fails with it. */
   private broken: Error | null = null;
+  private readonly cacheLimit: number;
+  /** Decoded images by absolute path, first come first kept until cacheLimit bytes. */
+  private readonly decoded = new Map<string, RgbImage>();
+  private decodedBytes = 0;
+  private cacheHits = 0;
 
   constructor(options: ImagePipelineOptions) {
     if (typeof options.root !== 'string' || options.root.length === 0)
@@ -109,10 +128,19 @@ export class ImagePipeline {
     const workers = options.workers ?? os.cpus().length;
     if (!Number.isInteger(workers) || workers < 1 || workers > 256)
       throw argumentError(`Expected integer in [1, 256] for workers but received ${options.workers}`);
+    const cacheBytes = options.decodedCacheBytes ?? 0;
+    if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0)
+      throw argumentError(`Expected a non-negative integer for decodedCacheBytes but received ${options.decodedCacheBytes}`);
     this.root = options.root;
     this.imageSize = options.imageSize;
     this.workerCount = workers;
     this.skipMissing = options.skipMissing ?? false;
+    this.cacheLimit = cacheBytes;
+  }
+
+  /** The decoded-image cache: images and bytes kept, and the loads it served. */
+  get decodedCache(): DecodedCacheStats {
+    return { images: this.decoded.size, bytes: this.decodedBytes, hits: this.cacheHits };
   }
 
   /**
@@ -176,7 +204,10 @@ export class ImagePipeline {
         if (job.batch.settled) continue; // its batch already failed
         this.running.set(job.task.id, job);
         if (slot.inFlight++ === 0) slot.worker.ref();
-        slot.worker.postMessage(job.task);
+        const kept = this.decoded.get(job.task.file);
+        if (kept) this.cacheHits += 1;
+        // A kept image goes to the worker as a copy (postMessage clones it): no decoding.
+        slot.worker.postMessage(kept ? { ...job.task, decoded: kept } : { ...job.task, keepDecoded: this.decodedBytes < this.cacheLimit });
       }
     }
   }
@@ -205,6 +236,11 @@ export class ImagePipeline {
     if (batch.settled) return;
     if ('pixels' in result) {
       batch.pixels.set(result.pixels, index * result.pixels.length);
+      const image = result.decoded;
+      if (image && !this.decoded.has(job.task.file) && this.decodedBytes + image.data.byteLength <= this.cacheLimit) {
+        this.decoded.set(job.task.file, image);
+        this.decodedBytes += image.data.byteLength;
+      }
     } else if (this.skipMissing && result.error.code === 'POSAPL_IMAGE') {
       batch.missing.push(index);
     } else {

@@ -8,5 +8,5 @@ export {
 } from './transforms';
 export type { AugmentStep, RgbImage, TrainPlan } from './transforms';
 export { ImagePipeline } from './imagePipeline';
-export type { ImageMode, ImagePipelineOptions, LoadedImages } from './imagePipeline';
+export type { DecodedCacheStats, ImageMode, ImagePipelineOptions, LoadedImages } from './imagePipeline';
 export { SeededRandom } from '../seededRandom';

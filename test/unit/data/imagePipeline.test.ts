@@ -142,7 +142,30 @@ describe('ImagePipeline', () => {
     await expect(lenient.load(files, 'test', seeds)).rejects.toMatchObject({ code: 'POSAPL_CLOSED' });
   });
 
+  it('decodes each image once with a decoded cache: the same pixels, later loads served from it, within its bytes', async () => {
+    const seeds = (epoch: number) => names.map((_, i) => sampleSeed(5, epoch, i));
+    const imageBytes = H * W * 3;
+    const cached = new ImagePipeline({ root: dir, imageSize: S, workers: 2, decodedCacheBytes: 4 * imageBytes });
+    try {
+      for (const epoch of [0, 1, 2]) {
+        const want = await two.load(names, 'train', seeds(epoch));
+        const got = await cached.load(names, 'train', seeds(epoch));
+        expect(Buffer.compare(Buffer.from(got.pixels.buffer), Buffer.from(want.pixels.buffer))).toBe(0);
+      }
+      const test = await cached.load(names, 'test', seeds(0));
+      expect(Buffer.compare(Buffer.from(test.pixels.buffer), Buffer.from((await two.load(names, 'test', seeds(0))).pixels.buffer))).toBe(0);
+      // Four of the six images fit; every later load of those four came from the cache.
+      expect(cached.decodedCache).toEqual({ images: 4, bytes: 4 * imageBytes, hits: 4 * 3 });
+    } finally {
+      await cached.close();
+    }
+    // Off by default.
+    await two.load(names, 'test', seeds(0));
+    expect(two.decodedCache).toEqual({ images: 0, bytes: 0, hits: 0 });
+  });
+
   it('checks its options and arguments', async () => {
+    expect(() => new ImagePipeline({ root: dir, imageSize: 8, decodedCacheBytes: -1 })).toThrow(/decodedCacheBytes/);
     expect(() => new ImagePipeline({ root: dir, imageSize: 0 })).toThrow(/imageSize/);
     expect(() => new ImagePipeline({ root: dir, imageSize: 8, workers: 0 })).toThrow(/workers/);
     await expect(two.load(['rgb.tif'], 'train', [])).rejects.toThrow(/1 integer seeds/);
