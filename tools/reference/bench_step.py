@@ -26,11 +26,7 @@ torch.set_num_threads(args.threads)
 torch.manual_seed(0)
 cfg = FULL_CONFIGS[args.config]
 model = pm.Posapl(cfg)
-trainable = model.trainable()
-for _, p in model.named_parameters():
-    p.requires_grad_(False)
-for _, p in trainable:
-    p.requires_grad_(True)
+trainable = model.freeze_backbone()
 opt = pm.HfAdamW([p for _, p in trainable])
 n, ctx = args.batch, cfg['text_cfg']['context_length']
 pixels = torch.randn(n, 3, 224, 224)

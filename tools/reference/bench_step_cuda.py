@@ -27,11 +27,7 @@ dev = torch.device('cuda')
 torch.manual_seed(0)
 cfg = FULL_CONFIGS[args.config]
 model = pm.Posapl(cfg).to(dev)
-trainable = model.trainable()
-for _, p in model.named_parameters():
-    p.requires_grad_(False)
-for _, p in trainable:
-    p.requires_grad_(True)
+trainable = model.freeze_backbone()
 opt = pm.HfAdamW([p for _, p in trainable])
 ctx = cfg['text_cfg']['context_length']
 

@@ -109,11 +109,7 @@ def run(model, inputs, record_first_step=False):
     dtype = next(model.parameters()).dtype
     pixels, ids, pos_ids, image_ids = inputs
     pixels = pixels.to(dtype)
-    trainable = model.trainable()
-    for _, p in model.named_parameters():
-        p.requires_grad_(False)
-    for _, p in trainable:
-        p.requires_grad_(True)
+    trainable = model.freeze_backbone()
 
     def loss():
         img, txt = model.encode(pixels, ids, pos_ids)

@@ -217,6 +217,15 @@ class Posapl(nn.Module):
         """(name, tensor) of every trainable parameter, once each (first name), in registration order."""
         return [(n, p) for n, p in self.named_parameters() if 'adapter' in n]
 
+    def freeze_backbone(self):
+        """Only the adapters take gradients (the backbone is frozen); returns trainable()."""
+        trainable = self.trainable()
+        for _, p in self.named_parameters():
+            p.requires_grad_(False)
+        for _, p in trainable:
+            p.requires_grad_(True)
+        return trainable
+
     def encode(self, pixels, ids, pos_ids):
         return F.normalize(self.visual(pixels), dim=-1), F.normalize(self.text(ids, pos_ids), dim=-1)
 
