@@ -93,7 +93,7 @@ function checkModel(v: unknown, file: string): ModelRecord {
   const tokenizer = v.tokenizer;
   if (!isObject(tokenizer) || (tokenizer.kind !== 'byte-level' && tokenizer.kind !== 'file')) throw damaged(file, "field model.tokenizer must be {kind: 'byte-level'} or {kind: 'file', path, sha256}");
   if (!Number.isSafeInteger(v.seed)) throw damaged(file, 'field model.seed must be an integer');
-  if (v.precision !== 'fp32' && v.precision !== 'bf16') throw damaged(file, "field model.precision must be 'fp32' or 'bf16'");
+  if (v.precision !== 'fp32' && v.precision !== 'tf32' && v.precision !== 'bf16') throw damaged(file, "field model.precision must be 'fp32', 'tf32' or 'bf16'");
   return {
     config,
     weights: checkRecordedFile(v.weights, file, 'model.weights'),

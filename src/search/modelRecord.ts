@@ -29,7 +29,7 @@ export interface ModelSource {
   seed?: number;
   /** CLIP tokenizer file or folder, or 'byte-level' for the tokenizer without merges (the demo). */
   tokenizer: string;
-  /** 'fp32' (default) or 'bf16'. */
+  /** 'fp32' (default), 'tf32' or 'bf16'. */
   precision?: Precision;
   device?: 'cpu' | 'cuda';
 }
