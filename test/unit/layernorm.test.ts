@@ -3,7 +3,6 @@ import { layerNormBackward, layerNormForward } from '../../src/ops/layernorm';
 import { dot, expectClose, finiteDifference, randomArray, sampleIndices } from '../helpers/numeric';
 import { expectError } from '../helpers/errors';
 
-
 /** Float64 reference: out, mean, rstd (the harness's), and for a given dout the gradients dx, dweight, dbias by hand. */
 function reference(x: Float32Array, w: Float32Array, b: Float32Array, n: number, c: number, dout: Float32Array) {
   const { out, mean, rstd } = layerNormRef(x, w, b, n, c);
